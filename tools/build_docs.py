@@ -138,8 +138,12 @@ def ensure_katex() -> Path:
     if not (dest / "dist" / "katex.min.js").exists():
         tgz = ROOT / ".cache" / f"katex-{KATEX_VERSION}.tgz"
         if not tgz.exists():
-            subprocess.run(["npm", "pack", f"katex@{KATEX_VERSION}", "--pack-destination", str(tgz.parent)],
-                           check=True, capture_output=True)
+            tgz.parent.mkdir(exist_ok=True)
+            res = subprocess.run(["npm", "pack", f"katex@{KATEX_VERSION}", "--pack-destination", str(tgz.parent)],
+                                 capture_output=True, text=True)
+            if res.returncode != 0:
+                sys.exit(f"could not fetch KaTeX with `npm pack katex@{KATEX_VERSION}` (needs npm and the npm "
+                         f"registry):\n{res.stderr}")
         with tarfile.open(tgz) as tf:
             tf.extractall(ROOT / ".cache" / "katex-unpack", filter="data")
         shutil.rmtree(dest, ignore_errors=True)
