@@ -79,7 +79,7 @@ $(BENCH_VENV)/.installed: pyproject.toml
 	@test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
 	$(BENCH_VENV)/bin/python -m pip install -q --upgrade pip
 	$(BENCH_VENV)/bin/python -m pip install -q torch==2.14.1 torchrl==0.14.1 "tensordict>=0.14,<0.15" \
-	    gymnasium==1.4.0 "numpy>=1.24" tqdm cloudpickle matplotlib
+	    gymnasium==1.4.0 "numpy>=1.24" tqdm cloudpickle matplotlib fastcore
 	$(BENCH_VENV)/bin/python -m pip install -q --no-deps -e .
 	@touch $@
 
