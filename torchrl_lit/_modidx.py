@@ -463,6 +463,8 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                                                                                            'torchrl_lit/data/tensordict.py'),
                                              'torchrl_lit.data.tensordict.TensorDict': ( 'data.tensordict.html#tensordict',
                                                                                          'torchrl_lit/data/tensordict.py'),
+                                             'torchrl_lit.data.tensordict.TensorDict.__array_eq__': ( 'data.tensordict.html#tensordict.__array_eq__',
+                                                                                                      'torchrl_lit/data/tensordict.py'),
                                              'torchrl_lit.data.tensordict.TensorDict.__bool__': ( 'data.tensordict.html#tensordict.__bool__',
                                                                                                   'torchrl_lit/data/tensordict.py'),
                                              'torchrl_lit.data.tensordict.TensorDict.__contains__': ( 'data.tensordict.html#tensordict.__contains__',

@@ -620,6 +620,14 @@ def any(self: TensorDict) -> bool:
 def __bool__(self: TensorDict):
     raise RuntimeError("the truth value of a TensorDict is ambiguous: use (td == other).all() or .any().")
 
+# %% ../../nbs/11_data.tensordict.ipynb #c551551c
+@patch
+def __array_eq__(self: TensorDict, other: Any) -> bool:
+    "True when `other` is a TensorDict with the same batch size, the same keys and equal leaves."
+    return (isinstance(other, TensorDict) and self.batch_size == other.batch_size
+            and sorted(map(str, self.keys(True, True))) == sorted(map(str, other.keys(True, True)))
+            and (self == other).all())
+
 # %% ../../nbs/11_data.tensordict.ipynb #ba2b4800
 class LazyStackedTensorDict:
     "TensorDicts with the same keys and batch size, stacked along `stack_dim` without copying their leaves."
