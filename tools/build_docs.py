@@ -116,20 +116,23 @@ def _group(stem: str) -> str:
 
 
 def api_reference(pages: dict[str, str]) -> str:
-    "A page listing every public name with a link to the chapter that documents it."
+    "A page listing every public name by module, in reading order, each linked to its chapter."
     sys.path.insert(0, str(ROOT))
     from torchrl_lit._modidx import d
-    rows = ["# API reference\n", "> Every public name, the module to import it from, and its chapter.\n",
-            "| name | module | chapter |", "|---|---|---|"]
-    for mod, syms in sorted(d["syms"].items()):
-        modobj = __import__(mod, fromlist=["__all__"])
-        for name in getattr(modobj, "__all__", []):
-            key = f"{mod}.{name}"
-            where = syms.get(key, (None,))[0] if key in syms else next(iter(syms.values()), (None,))[0]
-            page = (where or "").split("#")[0].replace(".html", ".md")
-            link = f"[{pages.get(page, page)}]({page}#{slugify(name, '-')})" if page else ""
-            rows.append(f"| `{name}` | `{mod}` | {link} |")
-    return "\n".join(rows) + "\n"
+    order = list(pages)
+    sections = []
+    for mod, syms in d["syms"].items():
+        page = next(iter(syms.values()))[0].split("#")[0].replace(".html", ".md") if syms else ""
+        names = getattr(__import__(mod, fromlist=["__all__"]), "__all__", [])
+        if not names: continue
+        rows = [f"## `{mod}`\n", f"Chapter: [{pages.get(page, page)}]({page})\n", "| name | documented at |", "|---|---|"]
+        for name in names:
+            where = syms.get(f"{mod}.{name}", (f"{page.replace('.md', '.html')}",))[0].split("#")[0]
+            target = where.replace(".html", ".md")
+            rows.append(f"| `{name}` | [{pages.get(target, target)}]({target}#{slugify(name, '-')}) |")
+        sections.append((order.index(page) if page in order else len(order), mod, "\n".join(rows) + "\n"))
+    head = "# API reference\n\n> Every public name, by module in reading order, linked to the chapter that documents it.\n\n"
+    return head + "\n".join(text for _, _, text in sorted(sections))
 
 
 def ensure_katex() -> Path:
