@@ -5,10 +5,12 @@
 # %% auto #0
 __all__ = ['TensorDictModuleBase', 'TensorDictModule', 'TensorDictSequential', 'MLP', 'ConvNet', 'DuelingMlpDQNet',
            'DuelingCnnDQNet', 'DdpgMlpActor', 'DdpgCnnActor', 'DdpgMlpQNet', 'DdpgCnnQNet', 'NoisyLinear',
-           'DistributionalDQNnet', 'ImpalaNet', 'LSTMNet', 'LSTMModule']
+           'DistributionalDQNnet', 'ImpalaNet', 'LSTMNet', 'LSTMModule', 'NormalParamExtractor', 'TanhNormal',
+           'TruncatedNormal', 'Delta', 'TanhDelta', 'OneHotCategorical', 'Categorical']
 
-# %% ../../nbs/49_modules.ipynb #6751150c
+# %% ../../nbs/49_modules.ipynb #802148c6
 from ..data.tensordict_module import (TensorDictModuleBase, TensorDictModule, TensorDictSequential)
 from .models import (MLP, ConvNet, DuelingMlpDQNet, DuelingCnnDQNet, DdpgMlpActor, DdpgCnnActor, DdpgMlpQNet, DdpgCnnQNet, NoisyLinear, DistributionalDQNnet, ImpalaNet, LSTMNet, LSTMModule)
+from .distributions import (NormalParamExtractor, TanhNormal, TruncatedNormal, Delta, TanhDelta, OneHotCategorical, Categorical)
 
-_all_ = ['TensorDictModuleBase', 'TensorDictModule', 'TensorDictSequential', 'MLP', 'ConvNet', 'DuelingMlpDQNet', 'DuelingCnnDQNet', 'DdpgMlpActor', 'DdpgCnnActor', 'DdpgMlpQNet', 'DdpgCnnQNet', 'NoisyLinear', 'DistributionalDQNnet', 'ImpalaNet', 'LSTMNet', 'LSTMModule']
+_all_ = ['TensorDictModuleBase', 'TensorDictModule', 'TensorDictSequential', 'MLP', 'ConvNet', 'DuelingMlpDQNet', 'DuelingCnnDQNet', 'DdpgMlpActor', 'DdpgCnnActor', 'DdpgMlpQNet', 'DdpgCnnQNet', 'NoisyLinear', 'DistributionalDQNnet', 'ImpalaNet', 'LSTMNet', 'LSTMModule', 'NormalParamExtractor', 'TanhNormal', 'TruncatedNormal', 'Delta', 'TanhDelta', 'OneHotCategorical', 'Categorical']
