@@ -6,11 +6,15 @@
 __all__ = ['TensorDictModuleBase', 'TensorDictModule', 'TensorDictSequential', 'MLP', 'ConvNet', 'DuelingMlpDQNet',
            'DuelingCnnDQNet', 'DdpgMlpActor', 'DdpgCnnActor', 'DdpgMlpQNet', 'DdpgCnnQNet', 'NoisyLinear',
            'DistributionalDQNnet', 'ImpalaNet', 'LSTMNet', 'LSTMModule', 'NormalParamExtractor', 'TanhNormal',
-           'TruncatedNormal', 'Delta', 'TanhDelta', 'OneHotCategorical', 'Categorical']
+           'TruncatedNormal', 'Delta', 'TanhDelta', 'OneHotCategorical', 'Categorical', 'SafeModule', 'Actor',
+           'ProbabilisticActor', 'ValueOperator', 'QValueActor', 'DistributionalQValueActor', 'ActorValueOperator',
+           'ActorCriticOperator', 'EGreedyModule', 'OrnsteinUhlenbeckModule', 'AdditiveGaussianModule']
 
-# %% ../../nbs/49_modules.ipynb #802148c6
+# %% ../../nbs/49_modules.ipynb #2206a4b7
 from ..data.tensordict_module import (TensorDictModuleBase, TensorDictModule, TensorDictSequential)
 from .models import (MLP, ConvNet, DuelingMlpDQNet, DuelingCnnDQNet, DdpgMlpActor, DdpgCnnActor, DdpgMlpQNet, DdpgCnnQNet, NoisyLinear, DistributionalDQNnet, ImpalaNet, LSTMNet, LSTMModule)
 from .distributions import (NormalParamExtractor, TanhNormal, TruncatedNormal, Delta, TanhDelta, OneHotCategorical, Categorical)
+from .actors import (SafeModule, Actor, ProbabilisticActor, ValueOperator, QValueActor, DistributionalQValueActor, ActorValueOperator, ActorCriticOperator)
+from .exploration import (EGreedyModule, OrnsteinUhlenbeckModule, AdditiveGaussianModule)
 
-_all_ = ['TensorDictModuleBase', 'TensorDictModule', 'TensorDictSequential', 'MLP', 'ConvNet', 'DuelingMlpDQNet', 'DuelingCnnDQNet', 'DdpgMlpActor', 'DdpgCnnActor', 'DdpgMlpQNet', 'DdpgCnnQNet', 'NoisyLinear', 'DistributionalDQNnet', 'ImpalaNet', 'LSTMNet', 'LSTMModule', 'NormalParamExtractor', 'TanhNormal', 'TruncatedNormal', 'Delta', 'TanhDelta', 'OneHotCategorical', 'Categorical']
+_all_ = ['TensorDictModuleBase', 'TensorDictModule', 'TensorDictSequential', 'MLP', 'ConvNet', 'DuelingMlpDQNet', 'DuelingCnnDQNet', 'DdpgMlpActor', 'DdpgCnnActor', 'DdpgMlpQNet', 'DdpgCnnQNet', 'NoisyLinear', 'DistributionalDQNnet', 'ImpalaNet', 'LSTMNet', 'LSTMModule', 'NormalParamExtractor', 'TanhNormal', 'TruncatedNormal', 'Delta', 'TanhDelta', 'OneHotCategorical', 'Categorical', 'SafeModule', 'Actor', 'ProbabilisticActor', 'ValueOperator', 'QValueActor', 'DistributionalQValueActor', 'ActorValueOperator', 'ActorCriticOperator', 'EGreedyModule', 'OrnsteinUhlenbeckModule', 'AdditiveGaussianModule']
