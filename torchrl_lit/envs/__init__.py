@@ -4,11 +4,13 @@
 
 # %% auto #0
 __all__ = ['DONE_KEYS', 'step_mdp', 'ExplorationType', 'exploration_type', 'set_exploration_type', 'RandomPolicy', 'EnvBase',
-           'check_env_specs', 'space_to_spec', 'GymWrapper', 'GymEnv']
+           'check_env_specs', 'space_to_spec', 'GymWrapper', 'GymEnv', 'dm_spec_to_spec', 'DMControlWrapper',
+           'DMControlEnv']
 
-# %% ../../nbs/29_envs.ipynb #b3afc865
+# %% ../../nbs/29_envs.ipynb #f121dbe6
 from .utils import (DONE_KEYS, step_mdp, ExplorationType, exploration_type, set_exploration_type, RandomPolicy)
 from .common import (EnvBase, check_env_specs)
 from .libs.gym import (space_to_spec, GymWrapper, GymEnv)
+from .libs.dm_control import (dm_spec_to_spec, DMControlWrapper, DMControlEnv)
 
-_all_ = ['DONE_KEYS', 'step_mdp', 'ExplorationType', 'exploration_type', 'set_exploration_type', 'RandomPolicy', 'EnvBase', 'check_env_specs', 'space_to_spec', 'GymWrapper', 'GymEnv']
+_all_ = ['DONE_KEYS', 'step_mdp', 'ExplorationType', 'exploration_type', 'set_exploration_type', 'RandomPolicy', 'EnvBase', 'check_env_specs', 'space_to_spec', 'GymWrapper', 'GymEnv', 'dm_spec_to_spec', 'DMControlWrapper', 'DMControlEnv']
