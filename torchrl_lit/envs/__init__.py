@@ -5,12 +5,18 @@
 # %% auto #0
 __all__ = ['DONE_KEYS', 'step_mdp', 'ExplorationType', 'exploration_type', 'set_exploration_type', 'RandomPolicy', 'EnvBase',
            'check_env_specs', 'space_to_spec', 'GymWrapper', 'GymEnv', 'dm_spec_to_spec', 'DMControlWrapper',
-           'DMControlEnv']
+           'DMControlEnv', 'Transform', 'Compose', 'DoubleToFloat', 'RewardScaling', 'RewardClipping', 'BinarizeReward',
+           'RewardSum', 'StepCounter', 'InitTracker', 'ObservationNorm', 'VecNorm', 'CatTensors', 'ExcludeTransform',
+           'SelectTransform', 'RenameTransform', 'FiniteTensorDictCheck', 'DiscreteActionProjection', 'TransformedEnv',
+           'NoopResetEnv', 'ToTensorImage', 'Resize', 'GrayScale', 'CenterCrop', 'FlattenObservation',
+           'UnsqueezeTransform', 'CatFrames']
 
-# %% ../../nbs/29_envs.ipynb #f121dbe6
+# %% ../../nbs/29_envs.ipynb #c7cb303a
 from .utils import (DONE_KEYS, step_mdp, ExplorationType, exploration_type, set_exploration_type, RandomPolicy)
 from .common import (EnvBase, check_env_specs)
 from .libs.gym import (space_to_spec, GymWrapper, GymEnv)
 from .libs.dm_control import (dm_spec_to_spec, DMControlWrapper, DMControlEnv)
+from .transforms import (Transform, Compose, DoubleToFloat, RewardScaling, RewardClipping, BinarizeReward, RewardSum, StepCounter, InitTracker, ObservationNorm, VecNorm, CatTensors, ExcludeTransform, SelectTransform, RenameTransform, FiniteTensorDictCheck, DiscreteActionProjection, TransformedEnv, NoopResetEnv)
+from .transforms_pixels import (ToTensorImage, Resize, GrayScale, CenterCrop, FlattenObservation, UnsqueezeTransform, CatFrames)
 
-_all_ = ['DONE_KEYS', 'step_mdp', 'ExplorationType', 'exploration_type', 'set_exploration_type', 'RandomPolicy', 'EnvBase', 'check_env_specs', 'space_to_spec', 'GymWrapper', 'GymEnv', 'dm_spec_to_spec', 'DMControlWrapper', 'DMControlEnv']
+_all_ = ['DONE_KEYS', 'step_mdp', 'ExplorationType', 'exploration_type', 'set_exploration_type', 'RandomPolicy', 'EnvBase', 'check_env_specs', 'space_to_spec', 'GymWrapper', 'GymEnv', 'dm_spec_to_spec', 'DMControlWrapper', 'DMControlEnv', 'Transform', 'Compose', 'DoubleToFloat', 'RewardScaling', 'RewardClipping', 'BinarizeReward', 'RewardSum', 'StepCounter', 'InitTracker', 'ObservationNorm', 'VecNorm', 'CatTensors', 'ExcludeTransform', 'SelectTransform', 'RenameTransform', 'FiniteTensorDictCheck', 'DiscreteActionProjection', 'TransformedEnv', 'NoopResetEnv', 'ToTensorImage', 'Resize', 'GrayScale', 'CenterCrop', 'FlattenObservation', 'UnsqueezeTransform', 'CatFrames']
