@@ -9,14 +9,24 @@ __all__ = ['DONE_KEYS', 'step_mdp', 'ExplorationType', 'exploration_type', 'set_
            'RewardSum', 'StepCounter', 'InitTracker', 'ObservationNorm', 'VecNorm', 'CatTensors', 'ExcludeTransform',
            'SelectTransform', 'RenameTransform', 'FiniteTensorDictCheck', 'DiscreteActionProjection', 'TransformedEnv',
            'NoopResetEnv', 'ToTensorImage', 'Resize', 'GrayScale', 'CenterCrop', 'FlattenObservation',
-           'UnsqueezeTransform', 'CatFrames']
+           'UnsqueezeTransform', 'CatFrames', 'EnvCreator', 'SerialEnv', 'ParallelEnv']
 
-# %% ../../nbs/29_envs.ipynb #c7cb303a
+# %% ../../nbs/29_envs.ipynb #1a34cc0a
+import importlib
 from .utils import (DONE_KEYS, step_mdp, ExplorationType, exploration_type, set_exploration_type, RandomPolicy)
 from .common import (EnvBase, check_env_specs)
 from .libs.gym import (space_to_spec, GymWrapper, GymEnv)
-from .libs.dm_control import (dm_spec_to_spec, DMControlWrapper, DMControlEnv)
 from .transforms import (Transform, Compose, DoubleToFloat, RewardScaling, RewardClipping, BinarizeReward, RewardSum, StepCounter, InitTracker, ObservationNorm, VecNorm, CatTensors, ExcludeTransform, SelectTransform, RenameTransform, FiniteTensorDictCheck, DiscreteActionProjection, TransformedEnv, NoopResetEnv)
 from .transforms_pixels import (ToTensorImage, Resize, GrayScale, CenterCrop, FlattenObservation, UnsqueezeTransform, CatFrames)
+from .batched import (EnvCreator, SerialEnv, ParallelEnv)
 
-_all_ = ['DONE_KEYS', 'step_mdp', 'ExplorationType', 'exploration_type', 'set_exploration_type', 'RandomPolicy', 'EnvBase', 'check_env_specs', 'space_to_spec', 'GymWrapper', 'GymEnv', 'dm_spec_to_spec', 'DMControlWrapper', 'DMControlEnv', 'Transform', 'Compose', 'DoubleToFloat', 'RewardScaling', 'RewardClipping', 'BinarizeReward', 'RewardSum', 'StepCounter', 'InitTracker', 'ObservationNorm', 'VecNorm', 'CatTensors', 'ExcludeTransform', 'SelectTransform', 'RenameTransform', 'FiniteTensorDictCheck', 'DiscreteActionProjection', 'TransformedEnv', 'NoopResetEnv', 'ToTensorImage', 'Resize', 'GrayScale', 'CenterCrop', 'FlattenObservation', 'UnsqueezeTransform', 'CatFrames']
+_LAZY = {'dm_spec_to_spec': 'torchrl_lit.envs.libs.dm_control', 'DMControlWrapper': 'torchrl_lit.envs.libs.dm_control', 'DMControlEnv': 'torchrl_lit.envs.libs.dm_control'}
+
+def __getattr__(name:str):
+    "Import a library wrapper on first use (dm_control and MuJoCo take seconds to import, and worker processes rarely need them)."
+    if name not in _LAZY: raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(_LAZY[name]), name)
+    globals()[name] = value
+    return value
+
+_all_ = ['DONE_KEYS', 'step_mdp', 'ExplorationType', 'exploration_type', 'set_exploration_type', 'RandomPolicy', 'EnvBase', 'check_env_specs', 'space_to_spec', 'GymWrapper', 'GymEnv', 'dm_spec_to_spec', 'DMControlWrapper', 'DMControlEnv', 'Transform', 'Compose', 'DoubleToFloat', 'RewardScaling', 'RewardClipping', 'BinarizeReward', 'RewardSum', 'StepCounter', 'InitTracker', 'ObservationNorm', 'VecNorm', 'CatTensors', 'ExcludeTransform', 'SelectTransform', 'RenameTransform', 'FiniteTensorDictCheck', 'DiscreteActionProjection', 'TransformedEnv', 'NoopResetEnv', 'ToTensorImage', 'Resize', 'GrayScale', 'CenterCrop', 'FlattenObservation', 'UnsqueezeTransform', 'CatFrames', 'EnvCreator', 'SerialEnv', 'ParallelEnv']
