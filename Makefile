@@ -79,7 +79,8 @@ $(BENCH_VENV)/.installed: pyproject.toml
 	@test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
 	$(BENCH_VENV)/bin/python -m pip install -q --upgrade pip
 	$(BENCH_VENV)/bin/python -m pip install -q torch==2.14.1 torchrl==0.14.1 "tensordict>=0.14,<0.15" \
-	    gymnasium==1.4.0 "numpy>=1.24" tqdm cloudpickle matplotlib fastcore
+	    gymnasium==1.4.0 "numpy>=1.24" tqdm cloudpickle matplotlib fastcore \
+	    stable-baselines3==2.9.2 dm_control==1.0.50 mujoco==3.17.0
 	$(BENCH_VENV)/bin/python -m pip install -q --no-deps -e .
 	@touch $@
 

@@ -4,9 +4,11 @@
 
 # %% auto #0
 __all__ = ['td0_return_estimate', 'td_lambda_return_estimate', 'generalized_advantage_estimate', 'vtrace_advantage_estimate',
-           'ValueEstimatorBase', 'TD0Estimator', 'TDLambdaEstimator', 'GAE', 'n_step_return']
+           'ValueEstimatorBase', 'TD0Estimator', 'TDLambdaEstimator', 'GAE', 'n_step_return', 'LossModule',
+           'sum_losses', 'distance_loss', 'TargetNetUpdater', 'SoftUpdate', 'HardUpdate']
 
 # %% ../../nbs/59_objectives.ipynb #61305214
 from .value import (td0_return_estimate, td_lambda_return_estimate, generalized_advantage_estimate, vtrace_advantage_estimate, ValueEstimatorBase, TD0Estimator, TDLambdaEstimator, GAE, n_step_return)
+from .common import (LossModule, sum_losses, distance_loss, TargetNetUpdater, SoftUpdate, HardUpdate)
 
-_all_ = ['td0_return_estimate', 'td_lambda_return_estimate', 'generalized_advantage_estimate', 'vtrace_advantage_estimate', 'ValueEstimatorBase', 'TD0Estimator', 'TDLambdaEstimator', 'GAE', 'n_step_return']
+_all_ = ['td0_return_estimate', 'td_lambda_return_estimate', 'generalized_advantage_estimate', 'vtrace_advantage_estimate', 'ValueEstimatorBase', 'TD0Estimator', 'TDLambdaEstimator', 'GAE', 'n_step_return', 'LossModule', 'sum_losses', 'distance_loss', 'TargetNetUpdater', 'SoftUpdate', 'HardUpdate']
