@@ -103,14 +103,18 @@ EnvBase.reset = _reset_impl
 
 # %% ../../nbs/21_envs.common.ipynb #9be77df4
 def _step_impl(self: EnvBase, td: TensorDict) -> TensorDict:
-    "Apply the action(s) in `td`; writes the next observation, reward and done flags under `td[\"next\"]` and returns `td`."
+    "Apply the action(s) in `td`; writes the next observation, reward and done flags under `td[\"next\"]` (keeping entries a policy put there) and returns `td`."
     self._check_open()
     if td.batch_size != self.batch_size:
         raise ValueError(f"step expects a TensorDict with batch_size {tuple(self.batch_size)} (the env's), received {tuple(td.batch_size)}")
     for key in self._specs["action"]._specs:
         if key not in td._tensordict:
             raise KeyError(f"step needs the action entry {key!r}, the TensorDict has {td.keys()}; call a policy first (td = policy(td)) or use env.rand_step(td)")
-    td._tensordict["next"] = _flags(self, _check_out(self, "_step", self._step(td)))
+    out = _flags(self, _check_out(self, "_step", self._step(td)))
+    previous = td._tensordict.get("next")
+    if isinstance(previous, TensorDict):  # what a policy wrote for the next step (e.g. a recurrent state) stays
+        for key, value in previous._tensordict.items(): out._tensordict.setdefault(key, value)
+    td._tensordict["next"] = out
     return td
 
 def _rand_step(self: EnvBase, td: TensorDict | None = None) -> TensorDict:
