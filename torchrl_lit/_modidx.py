@@ -501,6 +501,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                         'torchrl_lit.data.specs._discrete_dtype': ( 'data.specs.html#_discrete_dtype',
                                                                                     'torchrl_lit/data/specs.py'),
                                         'torchrl_lit.data.specs._ends_with': ('data.specs.html#_ends_with', 'torchrl_lit/data/specs.py'),
+                                        'torchrl_lit.data.specs._extra_dims': ('data.specs.html#_extra_dims', 'torchrl_lit/data/specs.py'),
                                         'torchrl_lit.data.specs._fmt': ('data.specs.html#_fmt', 'torchrl_lit/data/specs.py'),
                                         'torchrl_lit.data.specs._key': ('data.specs.html#_key', 'torchrl_lit/data/specs.py'),
                                         'torchrl_lit.data.specs._not_one_hot': ( 'data.specs.html#_not_one_hot',

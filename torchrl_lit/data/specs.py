@@ -27,6 +27,17 @@ def _ends_with(shape: torch.Size, suffix: torch.Size) -> bool:
     "Whether `shape` is `(*batch, *suffix)`."
     return len(shape) >= len(suffix) and shape[len(shape) - len(suffix):] == suffix
 
+def _extra_dims(shape: torch.Size, spec_shape: torch.Size, row_dims: int = 0) -> tuple[int, int] | None:
+    "`(start, n)` if `shape` is `spec_shape` plus batch dims: leading ones (`(0, 0)`), or `n` dims at `start` after its first dims; else None."
+    m, d = len(spec_shape), len(shape) - len(spec_shape)
+    if d < 0: return None
+    if _ends_with(shape, spec_shape): return 0, 0
+    for k in range(1, m - row_dims + 1):  # (*lead, *spec_shape[:k], *extra, *spec_shape[k:]); the last row_dims stay together
+        if shape[len(shape) - (m - k):] != spec_shape[k:]: continue
+        for lead in range(d):  # `lead` leading dims, then d - lead >= 1 extra dims after spec_shape[:k]
+            if shape[lead:lead + k] == spec_shape[:k]: return lead + k, d - lead
+    return None
+
 def _shape_str(shape: torch.Size) -> str:
     "How a spec's shape reads in messages: `(*batch, 3, 4)`."
     return "(" + ", ".join(["*batch", *map(str, shape)]) + ")"
@@ -50,6 +61,7 @@ def _clamp_to(x: torch.Tensor, low: float | torch.Tensor, high: float | torch.Te
 # %% ../../nbs/12_data.specs.ipynb #e54a0aa5
 class TensorSpec:
     "What one tensor entry holds: `shape` (after any batch dims), `dtype`, `device` and a domain of valid values."
+    _row_dims = 0  # trailing dims that form one value (a one-hot row): extra batch dims never go among them
     def __init__(self,
                  shape: int | Sequence[int], # trailing shape of every value, e.g. `(4,)`; batch dims go in front
                  dtype: torch.dtype | None, # dtype of every value (None only for `Composite`)
@@ -81,15 +93,26 @@ class TensorSpec:
 
 # %% ../../nbs/12_data.specs.ipynb #6e641e82
 @patch
-def _mismatch(self: TensorSpec, value: Any) -> str | None:
+def _mismatch(self: TensorSpec,
+              value: Any, # the value to check
+              batch_size: torch.Size | None = None, # the batch dims that lead `self.shape`: then the shape must match exactly
+             ) -> str | None:
     "What differs between `value` and the spec (shape, dtype, device, range), or None if it is in the spec."
     if not isinstance(value, torch.Tensor):
         return f"expected a torch.Tensor, received {type(value).__name__} (fix: spec.encode(value))"
-    why = []
-    if not _ends_with(value.shape, self.shape): why.append(f"expected shape {_shape_str(self.shape)}, received {tuple(value.shape)}")
+    why, shape = [], self.shape
+    if batch_size is None: where = _extra_dims(value.shape, shape, self._row_dims)
+    else: where = (0, 0) if value.shape == shape else None
+    if where is None:
+        b = len(batch_size or ())
+        exact = f"{tuple(shape)} = batch {tuple(shape[:b])} + event {tuple(shape[b:])}" if b else f"{tuple(shape)}"
+        why.append(f"expected shape {_shape_str(shape) if batch_size is None else exact}, received {tuple(value.shape)}")
     if value.dtype != self.dtype: why.append(f"expected dtype {self.dtype}, received {value.dtype} (fix: value.to({self.dtype}))")
     if value.device != self.device: why.append(f"expected device {self.device}, received {value.device} (fix: value.to('{self.device}'))")
-    if not why and (bad := self._outside(value)).any():
+    if why: return "; ".join(why)
+    moved, front = tuple(range(where[0], sum(where))), tuple(range(where[1]))  # the extra dims after the spec's first dims, and the front
+    bad = self._outside(value.movedim(moved, front)).movedim(front, moved)  # checked as (*extra, *lead, *shape); the mask as given
+    if bad.any():
         i = tuple(bad.nonzero()[0].tolist())
         at = f" at index {list(i)}" if i else ""
         why.append(f"expected values {self._domain()}, received {_fmt(value[i])}{at} "
@@ -98,7 +121,7 @@ def _mismatch(self: TensorSpec, value: Any) -> str | None:
 
 @patch
 def is_in(self: TensorSpec, value: Any) -> bool:
-    "Whether `value` is a tensor of shape `(*batch, *self.shape)` with the spec's dtype and device, inside the domain."
+    "Whether `value` is a tensor of the spec's shape plus batch dims (leading, or after its first dims), dtype and device, inside the domain."
     return self._mismatch(value) is None
 
 @patch
@@ -254,6 +277,7 @@ def _not_one_hot(x: torch.Tensor) -> torch.Tensor:
 
 class OneHot(TensorSpec):
     "One choice among `n`, written as a one-hot row in the last dim (gymnasium `Discrete`, one-hot encoded)."
+    _row_dims = 1
     def __init__(self,
                  n: int, # number of choices
                  shape: int | Sequence[int] | None = None, # default `(n,)`; `(k, n)` for k choices; must end with n
@@ -344,6 +368,7 @@ class MultiCategorical(TensorSpec):
 # %% ../../nbs/12_data.specs.ipynb #bb51049c
 class MultiOneHot(TensorSpec):
     "Several choices, choice j among `nvec[j]`, written as one-hot blocks concatenated in the last dim."
+    _row_dims = 1
     def __init__(self,
                  nvec: Sequence[int], # number of choices per block
                  shape: int | Sequence[int] | None = None, # default `(sum(nvec),)`; must end with sum(nvec)
@@ -381,6 +406,7 @@ class MultiOneHot(TensorSpec):
 # %% ../../nbs/12_data.specs.ipynb #963f28c2
 class Binary(TensorSpec):
     "`n` independent 0/1 flags in the last dim (gymnasium `MultiBinary`)."
+    _row_dims = 1
     def __init__(self,
                  n: int, # number of flags
                  shape: int | Sequence[int] | None = None, # default `(n,)`; must end with n

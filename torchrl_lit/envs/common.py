@@ -14,17 +14,22 @@ from .utils import DONE_KEYS, RandomPolicy, step_mdp
 __all__ = ['EnvBase', 'check_env_specs']
 
 # %% ../../nbs/21_envs.common.ipynb #567e8ed9
-def _full_spec(name: str) -> property:
-    "A checked `Composite` attribute for the `name` entries (its shape must be the env's batch size)."
+def _full_spec(name: str, attr: str) -> property:
+    "A checked `Composite` attribute `attr` for the `name` entries (its shape must be the env's batch size)."
     def get(self) -> Composite: return self._specs[name]
-    def set(self, spec: Composite): self._specs[name] = self._checked(f"full_{name}_spec", spec)
+    def set(self, spec: Composite): self._specs[name] = self._checked(attr, spec)
     return property(get, set, doc=f"The `Composite` spec of every {name} entry, shape `batch_size`.")
 
 def _leaf_spec(name: str, key: str) -> property:
     "The leaf spec of the `key` entry of the `name` specs (setting a leaf wraps it in a `Composite`)."
     def get(self) -> TensorSpec: return self._specs[name][key]
     def set(self, spec: TensorSpec):
-        self._specs[name] = self._checked(f"{name}_spec", spec if isinstance(spec, Composite) else Composite({key: spec}, shape=self.batch_size))
+        attr, bs = f"{name}_spec", self.batch_size
+        if not isinstance(spec, TensorSpec): raise TypeError(f"{type(self).__name__}.{attr} must be a TensorSpec, received {type(spec).__name__}")
+        if not isinstance(spec, Composite) and spec.shape[:len(bs)] != bs:
+            raise ValueError(f"{type(self).__name__}.{attr} has shape {tuple(spec.shape)}, which must start with the env's batch_size {tuple(bs)}: "
+                             f"give it shape ({', '.join(map(str, (*bs, '*event')))}), e.g. spec.expand({', '.join(map(str, (*bs, *spec.shape)))})")
+        self._specs[name] = self._checked(attr, spec if isinstance(spec, Composite) else Composite({key: spec}, shape=bs))
     return property(get, set, doc=f"The spec of `\"{key}\"`, shaped `(*batch_size, *event)`.")
 
 # %% ../../nbs/21_envs.common.ipynb #270031f5
@@ -40,17 +45,17 @@ class EnvBase:
                        "reward": Composite(reward=Unbounded((*bs, 1)), shape=bs),
                        "done": Composite({k: Categorical(2, (*bs, 1), torch.bool) for k in DONE_KEYS}, shape=bs)}
 
-    full_observation_spec = observation_spec = _full_spec("observation")
-    full_done_spec = done_spec = _full_spec("done")
-    full_action_spec, action_spec = _full_spec("action"), _leaf_spec("action", "action")
-    full_reward_spec, reward_spec = _full_spec("reward"), _leaf_spec("reward", "reward")
+    full_observation_spec, observation_spec = _full_spec("observation", "full_observation_spec"), _full_spec("observation", "observation_spec")
+    full_done_spec, done_spec = _full_spec("done", "full_done_spec"), _full_spec("done", "done_spec")
+    full_action_spec, action_spec = _full_spec("action", "full_action_spec"), _leaf_spec("action", "action")
+    full_reward_spec, reward_spec = _full_spec("reward", "full_reward_spec"), _leaf_spec("reward", "reward")
 
     def _checked(self, name: str, spec: Composite) -> Composite:
         "`spec` if it is a Composite of shape `batch_size` (and, for done specs, holds `\"done\"`), else a clear error."
         if not isinstance(spec, Composite): raise TypeError(f"{type(self).__name__}.{name} must be a Composite, received {type(spec).__name__}")
         if spec.shape != self.batch_size:
-            raise ValueError(f"{type(self).__name__}.{name} has shape {tuple(spec.shape)} but the env's batch_size is {tuple(self.batch_size)}: "
-                             f"build it as Composite(..., shape={tuple(self.batch_size)}) with entries shaped ({', '.join(map(str, self.batch_size))}{', ' if self.batch_size else ''}*event)")
+            raise ValueError(f"{type(self).__name__}.{name} has shape {tuple(spec.shape)}, expected the env's batch_size {tuple(self.batch_size)}: "
+                             f"build it as Composite(..., shape={tuple(self.batch_size)}) with entries shaped ({', '.join(map(str, (*self.batch_size, '*event')))})")
         if name.endswith("done_spec") and "done" not in spec: raise KeyError(f"{type(self).__name__}.{name} needs a 'done' entry, received keys {spec.keys()}")
         return spec
 
@@ -61,13 +66,17 @@ class EnvBase:
 
 # %% ../../nbs/21_envs.common.ipynb #950c8c50
 def _flags(env: EnvBase, td: TensorDict) -> TensorDict:
-    "`td` with every done flag of `env.done_spec` it lacks: False, or for `done`, `terminated | truncated`."
-    entries, bs = td._tensordict, env.batch_size
-    if all(k in entries for k in env._specs["done"]._specs): return td
+    "`td` with every done flag of `env.done_spec` it lacks: `done = terminated | truncated`, `terminated = done` if only `done` is there, else False."
+    entries, bs, spec = td._tensordict, env.batch_size, env._specs["done"]._specs
+    if all(k in entries for k in spec): return td
+    done = entries.get("done")
+    if done is not None and "terminated" in spec and "terminated" not in entries and "truncated" in entries:
+        raise KeyError(f"{type(env).__name__} wrote 'done' and 'truncated' but not 'terminated', which cannot be inferred (an episode may "
+                       "reach a terminal state on its last allowed step); write 'terminated' too")
     false = torch.zeros(*bs, 1, dtype=torch.bool, device=env.device)
-    term, trunc = entries.get("terminated", false), entries.get("truncated", false)
+    term, trunc = entries.get("terminated", false if done is None else done), entries.get("truncated", false)
     for k, v in (("terminated", term), ("truncated", trunc), ("done", term | trunc)):
-        if k in env._specs["done"]._specs and k not in entries: entries[k] = v
+        if k in spec and k not in entries: entries[k] = v
     return td
 
 def _check_out(env: EnvBase, hook: str, out: TensorDict) -> TensorDict:
@@ -199,9 +208,7 @@ def check_env_specs(env: EnvBase, # the environment to check
             value = step.get(key, None)
             if key in problems: continue
             if value is None: problems[key] = f"missing at step {t} (its spec: {spec!r}); write it in _reset/_step or remove it from the spec"
-            elif not spec.is_in(value):
-                try: spec.assert_is_in(value)
-                except ValueError as e: problems[key] = f"at step {t}: {e}"
+            elif (why := spec._mismatch(value, env.batch_size)) is not None: problems[key] = f"at step {t}: value does not fit {spec!r}: {why}"
         for key in step.keys(include_nested=True, leaves_only=True):
             if tup(key) not in expected: problems.setdefault(tup(key), f"at step {t}: in no spec; add it to observation_spec (or the spec it belongs to)")
         done, td = step["next", "done"], step_mdp(step)
