@@ -13,6 +13,10 @@ __all__ = ['ALGORITHMS', 'load_algorithm']
 ALGORITHMS = { # name: (module under torchrl_lit.algorithms, config class, default preset)
     "dqn": ("dqn", "DQNConfig", "dqn.CartPole-v1"),
     "rainbow": ("dqn", "DQNConfig", "rainbow.CartPole-v1"),
+    "ppo": ("ppo", "PPOConfig", "ppo.CartPole-v1"),
+    "ddpg": ("ddpg", "DDPGConfig", "ddpg.Pendulum-v1"),
+    "td3": ("ddpg", "DDPGConfig", "td3.Pendulum-v1"),
+    "sac": ("sac", "SACConfig", "sac.Pendulum-v1"),
 }
 
 def load_algorithm(name:str, # a key of `ALGORITHMS`, e.g. "ppo"
