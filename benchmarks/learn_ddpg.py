@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse, ast, dataclasses, math, os, platform, tempfile, time
 
 import torch
+import torch._dynamo  # noqa: F401  loaded before MuJoCo: in .venv-bench (torch 2.14) the other order segfaults in Adam()
 
 from torchrl_lit.algorithms.ddpg import DDPGConfig, train
 from torchrl_lit.trainers import read_metrics

@@ -184,6 +184,10 @@ def main(argv=None):
         print(f"SB3:  {ok3}/{n} seeds reach {bar:g}; final evaluation return median {statistics.median(t['final'] for _, t in rows):.1f}; "
               f"median {statistics.median(t['seconds'] for _, t in rows):.1f} s a seed")
         print(f"median time ratio ours/SB3: {ratio:.2f} with evaluations, {ratio_train:.2f} without (issue 9 asks <= 1 on CartPole)")
+    print("\nevaluation curves (frames: mean return of 10 deterministic episodes):")
+    for seed, (o, t) in enumerate(rows, start=args.first_seed):
+        for name, run in (("ours", o), ("SB3", t)):
+            if run: print(f"  seed {seed} {name:>4}: " + ", ".join(f"{f}: {v:.0f}" for f, v in run["evals"]))
 
 
 if __name__ == "__main__":
