@@ -5,7 +5,7 @@
 # %% ../../nbs/51_objectives.common.ipynb #c8bd6acd
 from __future__ import annotations
 import copy
-from typing import Iterator
+from typing import Iterator, Sequence
 import torch
 from torch import nn
 from ..data.tensordict import TensorDict
@@ -63,6 +63,68 @@ def distance_loss(prediction: torch.Tensor, # what the network outputs
     if loss_function == "l1": return (prediction - target).abs()
     if loss_function in ("smooth_l1", "huber"): return nn.functional.smooth_l1_loss(prediction, target, reduction="none")
     raise ValueError(f"loss_function must be 'l2', 'l1', 'smooth_l1' or 'huber', received {loss_function!r}")
+
+# %% ../../nbs/51_objectives.common.ipynb #11a3aa0a
+def _entry(tensordict: TensorDict, # the batch
+           key: str | tuple, # the entry to read
+           who: str, # the loss or estimator that reads it, for the message
+           fix: str, # how to produce the entry, for the message
+           trailing: tuple | None = None, # check the shape is [*batch_size, *trailing]: (1,) for a value, () for a log-probability
+          ) -> torch.Tensor:
+    "The entry at `key`; a KeyError naming it, who wanted it and the fix when it is missing, a ValueError when its shape is wrong."
+    if key not in tensordict:
+        raise KeyError(f"{who} reads {key!r}, which is not in the batch (its keys: "
+                       f"{tensordict.keys(include_nested=True, leaves_only=True)}). {fix}")
+    value = tensordict.get(key)
+    if trailing is not None and tuple(value.shape) != (*tensordict.batch_size, *trailing):
+        want = (*tensordict.batch_size, *trailing)
+        hint = "add the trailing dim with x.unsqueeze(-1)" if trailing == (1,) else "drop the trailing dim with x.squeeze(-1)"
+        raise ValueError(f"{who}: {key!r} has shape {list(value.shape)}, expected {list(want)} (the batch size "
+                         f"{list(tensordict.batch_size)} followed by {list(trailing)}); {hint}.")
+    return value
+
+def _inputs(tensordict: TensorDict, keys: Sequence, who: str, nested: bool = False) -> TensorDict:
+    "A new TensorDict sharing the entries `keys` of the batch (or of its `\"next\"`): a network writes into it, not into the batch."
+    for key in keys:
+        full = ("next", *((key,) if isinstance(key, str) else key)) if nested else key
+        _entry(tensordict, full, who, "The network reads it: sample the batch from a buffer filled with "
+               "env transitions, or build the network with in_keys naming the batch's entries.")
+    return (tensordict.get("next") if nested else tensordict).select(*keys)
+
+def _check_initialised(network: nn.Module, who: str):
+    "Raise if `network` still has lazy parameters: a target copy made now would be initialised differently."
+    if any(nn.parameter.is_lazy(p) for p in network.parameters()):
+        raise ValueError(f"{who}: the network has lazy layers without a shape yet (e.g. MLP(in_features=None)); run it once "
+                         "on a batch, e.g. net(env.reset()), before building the loss, so that its target copy starts from the same weights")
+
+# %% ../../nbs/51_objectives.common.ipynb #825fa618
+def _bootstrap_inputs(tensordict: TensorDict, gamma: float, who: str) -> tuple[torch.Tensor, torch.Tensor, float | torch.Tensor]:
+    "`(reward, terminated, discount)`, each `[*B, 1]`; the discount is `gamma ** (\"next\", \"steps_to_next_obs\")` in an n-step batch."
+    reward = _entry(tensordict, ("next", "reward"), who, "Collect the batch with an env, which writes it.")
+    terminated = _entry(tensordict, ("next", "terminated"), who,
+                        "Collect with an env that writes it (done and not terminated means truncated); for data "
+                        "without it, set td['next', 'terminated'] = td['next', 'done'] (no truncation then).")
+    steps = tensordict.get(("next", "steps_to_next_obs"), None)
+    shape = (*tensordict.batch_size, 1)
+    for name, x in (("reward", reward), ("terminated", terminated), ("steps_to_next_obs", steps)):
+        if x is not None and tuple(x.shape) != shape:
+            raise ValueError(f"{who}: ('next', {name!r}) has shape {tuple(x.shape)}, expected {shape} (the batch size "
+                             f"{tuple(tensordict.batch_size)} and a trailing 1): add the trailing dim with x.unsqueeze(-1)")
+    if terminated.dtype != torch.bool:
+        raise TypeError(f"{who}: ('next', 'terminated') has dtype {terminated.dtype}, expected torch.bool: store it as terminated.bool()")
+    return reward, terminated, gamma if steps is None else gamma ** steps
+
+# %% ../../nbs/51_objectives.common.ipynb #7374667b
+def _weighted_mean(loss: torch.Tensor, # [*B]: the per-sample loss
+                   tensordict: TensorDict, # the batch; a prioritized one holds importance weights at "_weight"
+                   who: str) -> torch.Tensor:
+    "The batch mean of `loss`, or its importance-weighted mean `sum(w * loss) / sum(w)` when the batch holds `\"_weight\"`."
+    weight = tensordict.get("_weight", None)
+    if weight is None: return loss.mean()
+    if weight.shape != loss.shape:
+        raise ValueError(f"{who}: '_weight' has shape {tuple(weight.shape)} but the per-sample loss has {tuple(loss.shape)}: "
+                         "the importance weights come from PrioritizedSampler, one per sampled transition")
+    return (loss * weight).sum() / weight.sum()
 
 # %% ../../nbs/51_objectives.common.ipynb #daed1988
 class TargetNetUpdater:

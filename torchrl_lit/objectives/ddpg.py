@@ -12,9 +12,8 @@ from torch.func import functional_call
 from ..data.tensordict import TensorDict
 from ..data.specs import TensorSpec, Bounded, Composite
 from ..data.tensordict_module import TensorDictModuleBase
-from .common import LossModule, distance_loss
 from .value import td0_return_estimate
-from .dqn import _entry, _inputs, _bootstrap_inputs, _weighted_mean, _check_initialised
+from .common import LossModule, distance_loss, _entry, _inputs, _bootstrap_inputs, _weighted_mean, _check_initialised
 
 # %% auto #0
 __all__ = ['DDPGLoss', 'TD3Loss']

@@ -4,69 +4,18 @@
 
 # %% ../../nbs/52_objectives.dqn.ipynb #48d752a0
 from __future__ import annotations
-from typing import Sequence
 import torch
 from fastcore.basics import patch
 from torch import nn
 from ..data.tensordict import TensorDict
 from ..modules.actors import QValueActor, DistributionalQValueActor
-from .common import LossModule, distance_loss
+from .common import LossModule, distance_loss, _entry, _inputs, _bootstrap_inputs, _weighted_mean, _check_initialised
 from .value import td0_return_estimate
 
 # %% auto #0
 __all__ = ['DQNLoss', 'DistributionalDQNLoss']
 
-# %% ../../nbs/52_objectives.dqn.ipynb #fa96aa4e
-def _entry(tensordict: TensorDict, key: str | tuple, who: str, fix: str) -> torch.Tensor:
-    "The entry at `key`, or a KeyError naming it, the loss that wanted it and the fix."
-    if key not in tensordict:
-        raise KeyError(f"{who} reads {key!r}, which is not in the batch (its keys: "
-                       f"{tensordict.keys(include_nested=True, leaves_only=True)}). {fix}")
-    return tensordict.get(key)
-
-def _inputs(tensordict: TensorDict, keys: Sequence, who: str, nested: bool = False) -> TensorDict:
-    "A new TensorDict sharing the entries `keys` of the batch (or of its `\"next\"`): a network writes into it, not into the batch."
-    for key in keys:
-        full = ("next", *((key,) if isinstance(key, str) else key)) if nested else key
-        _entry(tensordict, full, who, "The network reads it: sample the batch from a buffer filled with "
-               "env transitions, or build the network with in_keys naming the batch's entries.")
-    return (tensordict.get("next") if nested else tensordict).select(*keys)
-
-def _check_initialised(network: nn.Module, who: str):
-    "Raise if `network` still has lazy parameters: a target copy made now would be initialised differently."
-    if any(nn.parameter.is_lazy(p) for p in network.parameters()):
-        raise ValueError(f"{who}: the network has lazy layers without a shape yet (e.g. MLP(in_features=None)); run it once "
-                         "on a batch, e.g. net(env.reset()), before building the loss, so that its target copy starts from the same weights")
-
-# %% ../../nbs/52_objectives.dqn.ipynb #234f8112
-def _bootstrap_inputs(tensordict: TensorDict, gamma: float, who: str) -> tuple[torch.Tensor, torch.Tensor, float | torch.Tensor]:
-    "`(reward, terminated, discount)`, each `[*B, 1]`; the discount is `gamma ** (\"next\", \"steps_to_next_obs\")` in an n-step batch."
-    reward = _entry(tensordict, ("next", "reward"), who, "Collect the batch with an env, which writes it.")
-    terminated = _entry(tensordict, ("next", "terminated"), who,
-                        "Collect with an env that writes it (done and not terminated means truncated); for data "
-                        "without it, set td['next', 'terminated'] = td['next', 'done'] (no truncation then).")
-    steps = tensordict.get(("next", "steps_to_next_obs"), None)
-    shape = (*tensordict.batch_size, 1)
-    for name, x in (("reward", reward), ("terminated", terminated), ("steps_to_next_obs", steps)):
-        if x is not None and tuple(x.shape) != shape:
-            raise ValueError(f"{who}: ('next', {name!r}) has shape {tuple(x.shape)}, expected {shape} (the batch size "
-                             f"{tuple(tensordict.batch_size)} and a trailing 1): add the trailing dim with x.unsqueeze(-1)")
-    if terminated.dtype != torch.bool:
-        raise TypeError(f"{who}: ('next', 'terminated') has dtype {terminated.dtype}, expected torch.bool: store it as terminated.bool()")
-    return reward, terminated, gamma if steps is None else gamma ** steps
-
 # %% ../../nbs/52_objectives.dqn.ipynb #22d74cbe
-def _weighted_mean(loss: torch.Tensor, # [*B]: the per-sample loss
-                   tensordict: TensorDict, # the batch; a prioritized one holds importance weights at "_weight"
-                   who: str) -> torch.Tensor:
-    "The batch mean of `loss`, or its importance-weighted mean `sum(w * loss) / sum(w)` when the batch holds `\"_weight\"`."
-    weight = tensordict.get("_weight", None)
-    if weight is None: return loss.mean()
-    if weight.shape != loss.shape:
-        raise ValueError(f"{who}: '_weight' has shape {tuple(weight.shape)} but the per-sample loss has {tuple(loss.shape)}: "
-                         "the importance weights come from PrioritizedSampler, one per sampled transition")
-    return (loss * weight).sum() / weight.sum()
-
 def _action_index(action: torch.Tensor, # one-hot [*B, n] or index [*B] / [*B, 1]
                   action_space: str, # "one_hot" or "categorical"
                   batch_size: torch.Size, n: int, who: str) -> torch.Tensor:
@@ -101,16 +50,32 @@ class DQNLoss(LossModule):
         self.gamma, self.loss_function, self.delay_value, self.double_dqn = gamma, loss_function, delay_value, double_dqn
         self.priority_key = priority_key
 
+# %% ../../nbs/52_objectives.dqn.ipynb #a1d9c0f3
+def _q_values(network: QValueActor, # the online network or its target copy
+              tensordict: TensorDict, # the batch [*B]
+              who: str, # the loss, for the messages
+              nested: bool = False, # read the network's in_keys under "next" (Q(s', .)) instead of the root (Q(s, .))
+             ) -> torch.Tensor: # [*B, n]
+    "Q-values `[*B, n]` from the bare Q-network inside the actor, fed the batch's entries: the same values as `network(td)[\"action_value\"]`."
+    module = network.module[0]  # the TensorDictModule around the Q-network; module[1], the greedy head, is not needed
+    keys = [("next", *((key,) if isinstance(key, str) else key)) if nested else key for key in module.in_keys]
+    q = module.module(*(_entry(tensordict, key, who, "The network reads it: sample the batch from a buffer filled with env "
+                                "transitions, or build the network with in_keys naming the batch's entries.") for key in keys))
+    if q.shape[:-1] != tensordict.batch_size:
+        raise ValueError(f"{who}: the Q-network returned shape {tuple(q.shape)} for a batch of size {tuple(tensordict.batch_size)}; "
+                         "it must return one value per action, [*batch, n], keeping the batch dims")
+    return q
+
 # %% ../../nbs/52_objectives.dqn.ipynb #22718eef
 @patch
 @torch.no_grad()
-def _next_value(self: DQNLoss, next_inputs: TensorDict # the next observations (a TensorDict the networks may write into)
+def _next_value(self: DQNLoss, tensordict: TensorDict # the batch; the networks read its "next" entries
                ) -> torch.Tensor: # [*B, 1]
     "The bootstrap value of $s'$: max of the target network, or the target's value of the online network's argmax."
     target = self.target_value_network if self.delay_value else self.value_network
-    next_q = target(next_inputs).get("action_value")  # [*B, n]
+    next_q = _q_values(target, tensordict, "DQNLoss", nested=True)  # [*B, n]
     if not self.double_dqn: return next_q.max(-1, keepdim=True).values
-    best = self.value_network(next_inputs).get("action_value").argmax(-1, keepdim=True)  # [*B, 1]: a* by the online network
+    best = _q_values(self.value_network, tensordict, "DQNLoss", nested=True).argmax(-1, keepdim=True)  # [*B, 1]: a* by the online network
     return next_q.gather(-1, best)
 
 # %% ../../nbs/52_objectives.dqn.ipynb #7c5768ad
@@ -120,10 +85,10 @@ def forward(self: DQNLoss, tensordict: TensorDict, # a batch [*B] of transitions
     "The DQN loss of a batch; writes the per-sample |TD error| `[*B]` into `tensordict[priority_key]`."
     reward, terminated, discount = _bootstrap_inputs(tensordict, self.gamma, "DQNLoss")
     action = _entry(tensordict, "action", "DQNLoss", "Store the action the env took with each transition.")
-    q = self.value_network(_inputs(tensordict, self.value_network.in_keys, "DQNLoss")).get("action_value")  # [*B, n]
+    q = _q_values(self.value_network, tensordict, "DQNLoss")  # [*B, n]
     index = _action_index(action, self.value_network.action_space, tensordict.batch_size, q.shape[-1], "DQNLoss")
     chosen = q.gather(-1, index.unsqueeze(-1)).squeeze(-1)  # [*B]: Q(s, a)
-    next_value = self._next_value(_inputs(tensordict, self.value_network.in_keys, "DQNLoss", nested=True))
+    next_value = self._next_value(tensordict)
     target = td0_return_estimate(discount, next_value, reward, terminated).squeeze(-1)  # [*B]: y
     loss = _weighted_mean(distance_loss(chosen, target, self.loss_function), tensordict, "DQNLoss")
     td_error = (chosen - target).detach().abs()

@@ -12,27 +12,10 @@ from ..data.tensordict import TensorDict
 from ..data.tensordict_module import TensorDictModuleBase
 from ..modules.actors import ProbabilisticActor
 from ..modules.distributions import TanhNormal
-from .common import LossModule, distance_loss
-from .value import _read
+from .common import LossModule, distance_loss, _entry
 
 # %% auto #0
 __all__ = ['A2CLoss', 'PPOLoss', 'ClipPPOLoss', 'KLPENPPOLoss']
-
-# %% ../../nbs/55_objectives.ppo.ipynb #ead5fc03
-def _entry(tensordict: TensorDict, # the batch
-           key: str | tuple, # the entry to read
-           who: str, # the loss, for the message
-           fix: str, # how to produce the entry, for the message
-           trailing: tuple = (), # the dims after the batch dims: (1,) for a value, () for a log-probability
-          ) -> torch.Tensor:
-    "The entry at `key`, shaped `[*batch_size, *trailing]`; a KeyError or ValueError naming it and the fix otherwise."
-    value = _read(tensordict, key, who, fix)
-    want = (*tensordict.batch_size, *trailing)
-    if tuple(value.shape) != want:
-        hint = "add the trailing dim with x.unsqueeze(-1)" if trailing == (1,) else "drop the trailing dim with x.squeeze(-1)"
-        raise ValueError(f"{who}: {key!r} has shape {list(value.shape)}, expected {list(want)} (the batch size "
-                         f"{list(tensordict.batch_size)} followed by {list(trailing)}); {hint}.")
-    return value
 
 # %% ../../nbs/55_objectives.ppo.ipynb #accff27d
 def _entropy(dist: D.Distribution, # the current policy π_θ(·|s), batch shape [*B]
@@ -101,7 +84,7 @@ def _advantage(self: _ActorCriticLoss, tensordict: TensorDict) -> torch.Tensor:
 def _current_log_prob(self: _ActorCriticLoss, tensordict: TensorDict) -> tuple[D.Distribution, torch.Tensor]:
     "π_θ(·|s_t) and log π_θ(a_t|s_t) `[*B]` of the stored actions (the actor runs on a shallow copy of the batch)."
     dist = self.actor_network.get_dist(tensordict.exclude())
-    action = _read(tensordict, "action", type(self).__name__, "Collect the batch with the actor (it writes 'action').")
+    action = _entry(tensordict, "action", type(self).__name__, "Collect the batch with the actor (it writes 'action').")
     log_prob = dist.log_prob(action)
     if log_prob.shape != tensordict.batch_size:
         raise ValueError(f"{type(self).__name__}: log π(a|s) has shape {list(log_prob.shape)}, expected the batch size "
@@ -122,7 +105,7 @@ def _critic_terms(self: _ActorCriticLoss, tensordict: TensorDict, out: TensorDic
     if not self.critic_coef: return
     who = type(self).__name__
     target = _entry(tensordict, "value_target", who, "Compute it first: GAE(gamma, lmbda, value_network=critic)(batch).", (1,))
-    value = _read(self.critic_network(tensordict.exclude()), "state_value", who, "The critic must write it (a ValueOperator does).")
+    value = _entry(self.critic_network(tensordict.exclude()), "state_value", who, "The critic must write it (a ValueOperator does).")
     loss = distance_loss(value, target, self.loss_critic_type)  # [*B, 1]
     if self.clip_value:
         old = _entry(tensordict, "state_value", who, "clip_value needs the critic's values at collection time: run GAE "
@@ -161,7 +144,7 @@ class PPOLoss(_ActorCriticLoss):
     def _log_weight(self, tensordict: TensorDict, log_prob: torch.Tensor, out: TensorDict) -> torch.Tensor:
         "$\\log r_t = \\log\\pi_\\theta(a_t|s_t) - \\log\\pi_\\text{old}(a_t|s_t)$, `[*B, 1]`; writes `kl_approx`."
         old = _entry(tensordict, "sample_log_prob", type(self).__name__,
-                     "Collect with ProbabilisticActor(..., return_log_prob=True), which writes it.").detach()
+                     "Collect with ProbabilisticActor(..., return_log_prob=True), which writes it.", ()).detach()
         log_weight = (log_prob - old).unsqueeze(-1)
         out.set("kl_approx", -log_weight.detach().mean())  # the estimator E[log π_old - log π_θ] of KL(π_old ‖ π_θ)
         return log_weight

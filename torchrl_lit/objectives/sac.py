@@ -12,8 +12,8 @@ from torch.func import functional_call
 from ..data.tensordict import TensorDict
 from ..data.specs import TensorSpec, Composite
 from ..data.tensordict_module import TensorDictModuleBase
-from .common import LossModule, distance_loss
-from .value import _read, td0_return_estimate
+from .common import LossModule, distance_loss, _entry
+from .value import td0_return_estimate
 
 # %% auto #0
 __all__ = ['SACLoss', 'REDQLoss']
@@ -129,8 +129,8 @@ def _batch(self: SACLoss, tensordict: TensorDict) -> tuple:
     "(reward `[*B, 1]`, terminated `[*B, 1]`, discount γ or γ^n `[*B, 1]`, importance weights `[*B]` or None), checked."
     who, bs = type(self).__name__, list(tensordict.batch_size)
     fix = "Sample transitions that a collector or env.rollout() wrote."
-    reward = _read(tensordict, ("next", "reward"), who, fix)
-    terminated = _read(tensordict, ("next", "terminated"), who, fix + " For an env that never truncates, set terminated to done.")
+    reward = _entry(tensordict, ("next", "reward"), who, fix)
+    terminated = _entry(tensordict, ("next", "terminated"), who, fix + " For an env that never truncates, set terminated to done.")
     for key, value in ((("next", "reward"), reward), (("next", "terminated"), terminated)):
         if list(value.shape) != bs + [1]:
             raise ValueError(f"{who}: {key!r} has shape {list(value.shape)}, expected {bs + [1]} (the batch size, then 1); "
@@ -149,7 +149,7 @@ def _target(self: SACLoss, tensordict: TensorDict, reward: torch.Tensor, termina
             discount: float | torch.Tensor, alpha: torch.Tensor) -> torch.Tensor:
     "$y = r + \\gamma^n (1-\\tau)\\,[\\min_i \\bar Q_i(s', a') - \\alpha \\log\\pi(a'|s')]$, $a' \\sim \\pi(\\cdot|s')$: `[*B, 1]`."
     with torch.no_grad():
-        next_td = _read(tensordict, "next", type(self).__name__, "Sample transitions that hold the next observation.")
+        next_td = _entry(tensordict, "next", type(self).__name__, "Sample transitions that hold the next observation.")
         dist = self.actor_network.get_dist(next_td.exclude())
         next_action = dist.rsample()
         next_log_prob = dist.log_prob(next_action)  # [*B]
@@ -165,7 +165,7 @@ def forward(self: SACLoss, tensordict: TensorDict, # transitions [*B]; the TD er
     reward, terminated, discount, weight = self._batch(tensordict)
     alpha = self.alpha
     target = self._target(tensordict, reward, terminated, discount, alpha).squeeze(-1)  # y, [*B]
-    action = _read(tensordict, "action", type(self).__name__, "Sample transitions that hold the action taken.")
+    action = _entry(tensordict, "action", type(self).__name__, "Sample transitions that hold the action taken.")
     q = _q_values(self.qvalue_networks, tensordict, action)  # Q_i(s, a), [N, *B]
     loss_qvalue = distance_loss(q, target.expand_as(q), self.loss_function).sum(0)  # [*B]
     tensordict.set(self.priority_key, (q - target).abs().max(0).values.detach())
@@ -216,7 +216,7 @@ def forward(self: REDQLoss, tensordict: TensorDict, # transitions [*B]; the TD e
     reward, terminated, discount, weight = self._batch(tensordict)
     alpha = self.alpha
     subset = torch.randperm(self.num_qvalue_nets)[:self.sub_sample_len].sort().values  # the M target critics of this update
-    next_td = _read(tensordict, "next", who, "Sample transitions that hold the next observation.")
+    next_td = _entry(tensordict, "next", who, "Sample transitions that hold the next observation.")
     keys = self.actor_network.in_keys
     dist = self.actor_network.get_dist(torch.stack([tensordict.select(*keys), next_td.select(*keys)]))  # s and s', [2, *B]
     actions = dist.rsample()  # [2, *B, A]: ã for s, a' for s'
@@ -226,7 +226,7 @@ def forward(self: REDQLoss, tensordict: TensorDict, # transitions [*B]; the TD e
         next_q = _q_values([critics[i] for i in subset.tolist()], next_td, actions[1])  # [M, *B]
         next_value = (next_q - alpha * log_prob[1]).min(0).values  # [*B]
         target = td0_return_estimate(discount, next_value.unsqueeze(-1), reward, terminated).squeeze(-1)
-    action = _read(tensordict, "action", who, "Sample transitions that hold the action taken.")
+    action = _entry(tensordict, "action", who, "Sample transitions that hold the action taken.")
     q = _q_values(self.qvalue_networks, tensordict, action)  # [N, *B]
     loss_qvalue = distance_loss(q, target.expand_as(q), self.loss_function).mean(0)  # [*B]
     tensordict.set(self.priority_key, (q - target).pow(2).max(0).values.detach())

@@ -10,6 +10,7 @@ import torch
 from torch import nn
 from ..data.tensordict import TensorDict
 from ..data.replay_buffers import n_step_return
+from .common import _entry
 
 # %% auto #0
 __all__ = ['td0_return_estimate', 'td_lambda_return_estimate', 'generalized_advantage_estimate', 'vtrace_advantage_estimate',
@@ -111,14 +112,6 @@ def vtrace_advantage_estimate(gamma:float, # discount, in [0, 1]
 # %% ../../nbs/50_objectives.value.ipynb #2d453d3d
 _all_ = ["n_step_return"]
 
-# %% ../../nbs/50_objectives.value.ipynb #97594b68
-def _read(tensordict:TensorDict, key:str|tuple, who:str, fix:str) -> torch.Tensor:
-    "The entry at `key`, or a KeyError naming it, the estimator that wanted it and the fix."
-    if key not in tensordict:
-        raise KeyError(f"{who} reads {key!r}, which is not in the TensorDict (keys: "
-                       f"{tensordict.keys(include_nested=True, leaves_only=True)}). {fix}")
-    return tensordict.get(key)
-
 # %% ../../nbs/50_objectives.value.ipynb #3052dc0c
 class ValueEstimatorBase(nn.Module):
     "Reads a trajectory TensorDict, estimates, and writes the advantage and the value target into it."
@@ -137,13 +130,13 @@ class ValueEstimatorBase(nn.Module):
                              f"(batch size [T] or [n_envs, T]), got {got}.")
         if self.value_network is not None:
             self.value_network(tensordict)
-            self.value_network(_read(tensordict, "next", who, "Collect trajectories with a collector or env.rollout()."))
+            self.value_network(_entry(tensordict, "next", who, "Collect trajectories with a collector or env.rollout()."))
         fix = "Pass a value_network that writes it, or compute it before calling the estimator."
-        values = [_read(tensordict, k, who, fix) for k in ("state_value", ("next", "state_value"))]
+        values = [_entry(tensordict, k, who, fix) for k in ("state_value", ("next", "state_value"))]
         fix = ("Collect with an env that writes done and terminated (truncation: done and not terminated); "
                "for an env that never truncates, set terminated to done.")
-        flags = [_read(tensordict, ("next", k), who, fix) for k in ("done", "terminated")]
-        reward = _read(tensordict, ("next", "reward"), who, "Collect with an env that writes it.")
+        flags = [_entry(tensordict, ("next", k), who, fix) for k in ("done", "terminated")]
+        reward = _entry(tensordict, ("next", "reward"), who, "Collect with an env that writes it.")
         advantage, value_target = self._estimate(*values, reward, *flags)
         return tensordict.set("advantage", advantage).set("value_target", value_target)
 
