@@ -4,12 +4,12 @@
 
 # %% ../nbs/00_presets.ipynb #a86ba956
 from __future__ import annotations
-import ast, configparser
+import ast, configparser, dataclasses
 from pathlib import Path
 import torchrl_lit
 
 # %% auto #0
-__all__ = ['PRESETS_FILE', 'preset_files', 'preset_names', 'load_preset']
+__all__ = ['PRESETS_FILE', 'preset_files', 'preset_names', 'load_preset', 'config_from_preset']
 
 # %% ../nbs/00_presets.ipynb #a1ab38f9
 PRESETS_FILE = Path(torchrl_lit.__file__).with_name("settings.ini")  # shipped as package data
@@ -50,3 +50,18 @@ def load_preset(name:str, # section name, `<algorithm>.<environment>`, e.g. `"dq
         raise KeyError(f"No preset named {name!r} in {[str(f) for f in preset_files(cwd)]}. "
                        f"Available presets: {parser.sections()}. Add a [{name}] section to ./settings.ini to define it.")
     return {k: _parse_value(v) for k, v in parser.items(name)} | overrides
+
+# %% ../nbs/00_presets.ipynb #e0c4ec6f
+def config_from_preset(cls: type, # a dataclass whose fields are the preset's keys, e.g. `DQNConfig`
+                       name: str, # the preset, e.g. `"dqn.CartPole-v1"`
+                       defaults: dict | None = None, # values the preset and the overrides may replace
+                       cwd: str | Path | None = None, # directory searched for an overriding `settings.ini`
+                       **overrides, # values that win over the preset, e.g. `seed=3`
+                      ):
+    "An instance of `cls` from preset `name`; a key that is not a field of `cls` is a KeyError that lists the valid ones."
+    values = (defaults or {}) | load_preset(name, cwd, **overrides)
+    valid = [f.name for f in dataclasses.fields(cls)]
+    unknown = [key for key in values if key not in valid]
+    if unknown: raise KeyError(f"{cls.__name__} has no field {', '.join(map(repr, unknown))} (from preset {name!r} or the overrides); "
+                               f"the valid keys are: {', '.join(valid)}")
+    return cls(**values)

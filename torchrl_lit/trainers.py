@@ -19,7 +19,7 @@ from .modules.models import NoisyLinear
 from .objectives.common import LossModule, sum_losses
 
 # %% auto #0
-__all__ = ['STAGES', 'seed_everything', 'Trainer', 'TrainerHookBase', 'ReplayBufferTrainer', 'UpdateWeights', 'LogEpisodeReturn', 'run_episodes', 'Evaluator', 'CSVLogger', 'read_metrics', 'TensorBoardLogger', 'plot_learning_curve', 'Checkpointer', 'render_frame', 'record_gif', 'RunResult']
+__all__ = ['STAGES', 'seed_everything', 'Trainer', 'TrainerHookBase', 'ReplayBufferTrainer', 'UpdateWeights', 'LogEpisodeReturn', 'run_episodes', 'Evaluator', 'CSVLogger', 'read_metrics', 'TensorBoardLogger', 'plot_learning_curve', 'Checkpointer', 'render_frame', 'record_gif', 'RunResult', 'make_loggers', 'add_run_hooks', 'run_training']
 
 # %% ../nbs/60_trainers.ipynb #6ef14532
 STAGES = {
@@ -361,7 +361,7 @@ class Evaluator(TrainerHookBase):
     def load_state_dict(self, state): self.count, self.next, self.seconds = state["count"], state["next"], state["seconds"]
 
 # %% ../nbs/60b_trainers_logging.ipynb #0b113d35
-import csv, shutil, warnings
+import csv, dataclasses, json, shutil, time, warnings
 from dataclasses import dataclass
 from pathlib import Path
 import cloudpickle
@@ -599,3 +599,48 @@ class RunResult:
     final_eval_return: float | None # mean return of the last evaluation
     frames: int # frames collected
     seconds: float # wall-clock seconds of training (evaluations included)
+
+# %% ../nbs/60b_trainers_logging.ipynb #ed950df8
+def make_loggers(run_dir: str | Path, # the run's folder
+                ) -> list:
+    "A `CSVLogger` into `run_dir`, and a `TensorBoardLogger` next to it when TensorBoard is installed."
+    return [CSVLogger(run_dir)] + ([TensorBoardLogger(run_dir)] if _tensorboard_available() else [])
+
+def add_run_hooks(trainer: Trainer, # the algorithm's trainer
+                  policy: Callable, # the policy the evaluation runs (deterministic, without exploration)
+                  eval_env: EnvBase, # `cfg.eval_episodes` environments side by side, distinct from the training ones
+                  cfg, # the algorithm's config dataclass
+                  run_dir: str | Path, # the run's folder; the checkpoint goes to `run_dir/checkpoint`
+                 ) -> Trainer:
+    "Register the hooks every run has: `LogEpisodeReturn`, an `Evaluator` (seeded `cfg.seed + 10_000`) and a `Checkpointer`."
+    LogEpisodeReturn().register(trainer)
+    Evaluator(eval_env, policy, cfg.eval_interval, cfg.eval_episodes, cfg.eval_max_steps, seed=cfg.seed + 10_000).register(trainer)
+    Checkpointer(Path(run_dir) / "checkpoint", cfg.checkpoint_interval or cfg.total_frames).register(trainer)
+    return trainer
+
+# %% ../nbs/60b_trainers_logging.ipynb #6aea8e7b
+def run_training(name: str, # the algorithm, for the default folder and the curve's title, e.g. "dqn"
+                 cfg, # the algorithm's config dataclass (reads `env_name` and `seed`); written to `config.json`
+                 make_trainer: Callable, # `make_trainer(cfg, run_dir, progress) -> Trainer`
+                 run_dir: str | Path | None = None, # the run's folder (default: runs/<name>-<env>-seed<seed>-<time>)
+                 progress: bool = True, # show the progress bar
+                 target: float | None = None, # a dashed line on the learning curve, e.g. the learning bar
+                ) -> RunResult:
+    "Build the trainer, train it, and leave `config.json`, `metrics.csv`, `learning_curve.png` and the checkpoint in `run_dir`."
+    run_dir = Path(run_dir or f"runs/{name}-{cfg.env_name}-seed{cfg.seed}-{time.strftime('%Y%m%d-%H%M%S')}")
+    run_dir.mkdir(parents=True, exist_ok=True)
+    (run_dir / "config.json").write_text(json.dumps(dataclasses.asdict(cfg), indent=1))
+    threads, validate = torch.get_num_threads(), torch.distributions.Distribution._validate_args
+    torch.set_num_threads(1)
+    torch.distributions.Distribution.set_default_validate_args(False)
+    try:
+        trainer = make_trainer(cfg, run_dir, progress)
+        trainer.train()
+    finally:
+        torch.set_num_threads(threads)
+        torch.distributions.Distribution.set_default_validate_args(validate)
+    metrics, curve = run_dir / "metrics.csv", run_dir / "learning_curve.png"
+    import matplotlib.pyplot as plt  # loaded when a run ends, as plot_learning_curve does
+    plt.close(plot_learning_curve(metrics, curve, title=f"{name.upper()} on {cfg.env_name} (seed {cfg.seed})", target=target))
+    evals = [v for v in read_metrics(metrics).get("eval_return", []) if v == v]  # v == v drops NaN
+    return RunResult(run_dir, metrics, curve, run_dir / "checkpoint", evals[-1] if evals else None, trainer.frames, trainer.seconds)

@@ -4,14 +4,13 @@
 
 # %% ../../nbs/73_algorithms.ddpg.ipynb #4ee37359
 from __future__ import annotations
-import dataclasses, json, re, time
-from dataclasses import dataclass, field, fields
+import re
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-import matplotlib.pyplot as plt
 import torch
 from fastcore.basics import patch
-from ..presets import load_preset
+from ..presets import config_from_preset
 from ..data.tensordict import TensorDict
 from ..data.specs import TensorSpec
 from ..data.tensordict_module import TensorDictModuleBase, TensorDictSequential
@@ -23,8 +22,8 @@ from ..modules.exploration import AdditiveGaussianModule, OrnsteinUhlenbeckModul
 from ..modules.recipes import make_ddpg_actor
 from ..objectives.common import LossModule, SoftUpdate
 from ..objectives.ddpg import DDPGLoss, TD3Loss
-from ..trainers import (Trainer, ReplayBufferTrainer, LogEpisodeReturn, Evaluator, Checkpointer, CSVLogger,
-                                  TensorBoardLogger, RunResult, plot_learning_curve, read_metrics, seed_everything, _tensorboard_available)
+from ..trainers import (Trainer, ReplayBufferTrainer, RunResult, seed_everything, make_loggers, add_run_hooks,
+                                  run_training)
 
 # %% auto #0
 __all__ = ['DDPGConfig', 'PolicyDelay', 'make_ddpg_trainer', 'train']
@@ -74,14 +73,8 @@ class DDPGConfig:
 def _from_preset(cls, name: str, # a section of settings.ini, e.g. "ddpg.Pendulum-v1" or "td3.Pendulum-v1"
                  **overrides) -> DDPGConfig: # values that win over the preset, e.g. seed=3
     "The config of preset `name` with `overrides`; `algorithm` defaults to the section's prefix; unknown keys are an error listing the valid ones."
-    values = load_preset(name, **overrides)
-    valid = [f.name for f in fields(cls)]
-    unknown = [key for key in values if key not in valid]
-    if unknown: raise KeyError(f"{cls.__name__} has no field {', '.join(map(repr, unknown))} (from preset {name!r} or the overrides); "
-                               f"the valid keys are: {', '.join(valid)}")
     prefix = name.split(".", 1)[0]
-    if prefix in ("ddpg", "td3"): values.setdefault("algorithm", prefix)
-    return cls(**values)
+    return config_from_preset(cls, name, {"algorithm": prefix} if prefix in ("ddpg", "td3") else None, **overrides)
 
 DDPGConfig.from_preset = classmethod(_from_preset)
 
@@ -173,17 +166,13 @@ def make_ddpg_trainer(cfg: DDPGConfig, # the hyper-parameters
                                   init_random_frames=cfg.learning_starts)
     loss = PolicyDelay(_make_loss(cfg, actor, critic, env.action_spec), cfg.policy_delay, cfg.tau).to(cfg.device)
     optimizer = torch.optim.Adam([p for p in loss.parameters() if p.requires_grad], lr=cfg.lr, fused=True)
-    loggers = [CSVLogger(run_dir)] + ([TensorBoardLogger(run_dir)] if _tensorboard_available() else [])
     trainer = Trainer(collector=collector, loss_module=loss, optimizer=optimizer, optim_steps_per_batch=cfg.gradient_steps,
-                      exploration=noise, loggers=loggers, log_interval=cfg.log_interval, progress_bar=progress, seed=cfg.seed)
+                      exploration=noise, loggers=make_loggers(run_dir), log_interval=cfg.log_interval, progress_bar=progress, seed=cfg.seed)
     trainer.register_op("post_optim", loss.update_targets)
     buffer = TensorDictReplayBuffer(storage=LazyTensorStorage(cfg.buffer_size, device=cfg.device), sampler=RandomSampler())
     ReplayBufferTrainer(buffer, cfg.batch_size, cfg.learning_starts).register(trainer)
-    LogEpisodeReturn().register(trainer)
     eval_env = _make_env(cfg.env_name, num_envs=cfg.eval_episodes, device=cfg.device)
-    Evaluator(eval_env, actor, cfg.eval_interval, cfg.eval_episodes, cfg.eval_max_steps, seed=cfg.seed + 10_000).register(trainer)
-    Checkpointer(Path(run_dir) / "checkpoint", cfg.checkpoint_interval or cfg.total_frames).register(trainer)
-    return trainer
+    return add_run_hooks(trainer, actor, eval_env, cfg, run_dir)
 
 # %% ../../nbs/73_algorithms.ddpg.ipynb #9bf72979
 def train(cfg: DDPGConfig, # the hyper-parameters (e.g. `DDPGConfig.from_preset("td3.Pendulum-v1", seed=1)`)
@@ -191,16 +180,4 @@ def train(cfg: DDPGConfig, # the hyper-parameters (e.g. `DDPGConfig.from_preset(
           progress: bool = True, # show the progress bar
          ) -> RunResult:
     "Train DDPG or TD3 as `cfg` says; writes metrics.csv, config.json, learning_curve.png and the final checkpoint into `run_dir`."
-    run_dir = Path(run_dir or f"runs/{cfg.algorithm}-{cfg.env_name}-seed{cfg.seed}-{time.strftime('%Y%m%d-%H%M%S')}")
-    run_dir.mkdir(parents=True, exist_ok=True)
-    (run_dir / "config.json").write_text(json.dumps(dataclasses.asdict(cfg), indent=1))
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # 400 x 300 MLPs on batches of 256: one thread is about as fast, and leaves the other cores alone
-    try:
-        trainer = make_ddpg_trainer(cfg, run_dir, progress)
-        trainer.train()
-    finally: torch.set_num_threads(threads)
-    metrics, curve = run_dir / "metrics.csv", run_dir / "learning_curve.png"
-    plt.close(plot_learning_curve(metrics, curve, title=f"{cfg.algorithm.upper()} on {cfg.env_name} (seed {cfg.seed})"))
-    evals = [v for v in read_metrics(metrics).get("eval_return", []) if v == v]  # v == v drops NaN
-    return RunResult(run_dir, metrics, curve, run_dir / "checkpoint", evals[-1] if evals else None, trainer.frames, trainer.seconds)
+    return run_training(cfg.algorithm, cfg, make_ddpg_trainer, run_dir, progress)

@@ -4,13 +4,12 @@
 
 # %% ../../nbs/74_algorithms.sac.ipynb #1f0d4780
 from __future__ import annotations
-import dataclasses, json, re, time
-from dataclasses import dataclass, field, fields
+import re
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-import matplotlib.pyplot as plt
 import torch
-from ..presets import load_preset
+from ..presets import config_from_preset
 from ..data.replay_buffers import TensorDictReplayBuffer, LazyTensorStorage, RandomSampler
 from ..envs import GymEnv, TransformedEnv, Compose, CatTensors, DoubleToFloat, SerialEnv
 from ..envs.common import EnvBase
@@ -18,8 +17,8 @@ from ..collectors.sync import SyncDataCollector
 from ..modules.recipes import make_sac_models
 from ..objectives.common import SoftUpdate
 from ..objectives.sac import SACLoss
-from ..trainers import (Trainer, ReplayBufferTrainer, LogEpisodeReturn, Evaluator, Checkpointer, CSVLogger,
-                                  TensorBoardLogger, RunResult, plot_learning_curve, read_metrics, seed_everything, _tensorboard_available)
+from ..trainers import (Trainer, ReplayBufferTrainer, RunResult, seed_everything, make_loggers, add_run_hooks,
+                                  run_training)
 
 # %% auto #0
 __all__ = ['SACConfig', 'make_sac_trainer', 'train']
@@ -67,12 +66,7 @@ class SACConfig:
 def _from_preset(cls, name: str, # a section of settings.ini, e.g. "sac.Pendulum-v1" or "sac.cartpole-balance"
                  **overrides) -> SACConfig: # values that win over the preset, e.g. seed=3
     "The config of preset `name` with `overrides`; unknown keys are an error that lists the valid ones."
-    values = load_preset(name, **overrides)
-    valid = [f.name for f in fields(cls)]
-    unknown = [key for key in values if key not in valid]
-    if unknown: raise KeyError(f"{cls.__name__} has no field {', '.join(map(repr, unknown))} (from preset {name!r} or the overrides); "
-                               f"the valid keys are: {', '.join(valid)}")
-    return cls(**values)
+    return config_from_preset(cls, name, **overrides)
 
 SACConfig.from_preset = classmethod(_from_preset)
 
@@ -120,17 +114,13 @@ def make_sac_trainer(cfg: SACConfig, # the hyper-parameters
                    target_entropy=cfg.target_entropy, gamma=cfg.gamma).to(cfg.device)
     collector = SyncDataCollector(env, actor, frames_per_batch=cfg.train_freq, total_frames=cfg.total_frames,
                                   init_random_frames=cfg.learning_starts)
-    loggers = [CSVLogger(run_dir)] + ([TensorBoardLogger(run_dir)] if _tensorboard_available() else [])
     trainer = Trainer(collector=collector, loss_module=loss, optimizer=_optimizer(cfg, loss), optim_steps_per_batch=cfg.gradient_steps,
-                      target_updater=SoftUpdate(loss, tau=cfg.tau), loggers=loggers, log_interval=cfg.log_interval,
+                      target_updater=SoftUpdate(loss, tau=cfg.tau), loggers=make_loggers(run_dir), log_interval=cfg.log_interval,
                       progress_bar=progress, seed=cfg.seed)
     buffer = TensorDictReplayBuffer(storage=LazyTensorStorage(cfg.buffer_size, device=cfg.device), sampler=RandomSampler())
     ReplayBufferTrainer(buffer, cfg.batch_size, cfg.learning_starts).register(trainer)
-    LogEpisodeReturn().register(trainer)
     eval_env = _make_env(cfg.env_name, num_envs=cfg.eval_episodes, device=cfg.device)
-    Evaluator(eval_env, actor, cfg.eval_interval, cfg.eval_episodes, cfg.eval_max_steps, seed=cfg.seed + 10_000).register(trainer)
-    Checkpointer(Path(run_dir) / "checkpoint", cfg.checkpoint_interval or cfg.total_frames).register(trainer)
-    return trainer
+    return add_run_hooks(trainer, actor, eval_env, cfg, run_dir)
 
 # %% ../../nbs/74_algorithms.sac.ipynb #1ae66294
 def train(cfg: SACConfig, # the hyper-parameters (e.g. `SACConfig.from_preset("sac.Pendulum-v1", seed=1)`)
@@ -138,16 +128,4 @@ def train(cfg: SACConfig, # the hyper-parameters (e.g. `SACConfig.from_preset("s
           progress: bool = True, # show the progress bar
          ) -> RunResult:
     "Train SAC as `cfg` says; writes metrics.csv, config.json, learning_curve.png and the final checkpoint into `run_dir`."
-    run_dir = Path(run_dir or f"runs/sac-{cfg.env_name}-seed{cfg.seed}-{time.strftime('%Y%m%d-%H%M%S')}")
-    run_dir.mkdir(parents=True, exist_ok=True)
-    (run_dir / "config.json").write_text(json.dumps(dataclasses.asdict(cfg), indent=1))
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # 256-wide MLPs on batches of 256: one thread is as fast, and leaves the other cores alone
-    try:
-        trainer = make_sac_trainer(cfg, run_dir, progress)
-        trainer.train()
-    finally: torch.set_num_threads(threads)
-    metrics, curve = run_dir / "metrics.csv", run_dir / "learning_curve.png"
-    plt.close(plot_learning_curve(metrics, curve, title=f"SAC on {cfg.env_name} (seed {cfg.seed})"))
-    evals = [v for v in read_metrics(metrics).get("eval_return", []) if v == v]  # v == v drops NaN
-    return RunResult(run_dir, metrics, curve, run_dir / "checkpoint", evals[-1] if evals else None, trainer.frames, trainer.seconds)
+    return run_training("sac", cfg, make_sac_trainer, run_dir, progress)
