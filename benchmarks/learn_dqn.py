@@ -8,11 +8,15 @@ schedule (10 deterministic episodes in a vector env of 10 CartPoles every `eval_
 the end), in the same process, seeds alternating between the two so both see the same machine load.
 Wall-clock seconds include the evaluations on both sides (their share is printed, and the ratio
 without them). One torch thread. The machine's load moves both sides' times: compare them within a row.
+A second table splits each side's seconds into collection (env steps and the policy), optimisation
+(sampling, loss, backward, optimiser, target updates) and evaluation, timed around the phase's entry
+point on each side (`SyncDataCollector.next` / `Trainer._train_batch` here, `collect_rollouts` / `train`
+in SB3); the footer gives the command and the machine's load average at the start and the end.
 
 Usage: python benchmarks/learn_dqn.py [--seeds 5] [--first-seed 0] [--preset dqn.CartPole-v1] [--no-sb3]
 """
 from __future__ import annotations
-import argparse, statistics, sys, tempfile, time
+import argparse, os, statistics, sys, tempfile, time
 from pathlib import Path
 
 import torch
@@ -28,13 +32,28 @@ def first_reaching(evals: list[tuple[int, float]], bar: float = BAR) -> int | No
     return next((frames for frames, value in evals if value >= bar), None)
 
 
+def timed(obj, name: str, into: dict, key: str):
+    "Wrap the bound method `obj.name` so that the seconds it takes add up in `into[key]` (a benchmark-only stopwatch)."
+    method = getattr(obj, name)
+    def wrapper(*args, **kwargs):
+        start = time.perf_counter()
+        try: return method(*args, **kwargs)
+        finally: into[key] += time.perf_counter() - start
+    setattr(obj, name, wrapper)
+
+
 def run_ours(cfg: DQNConfig, root: Path) -> dict:
     "`train`'s steps, keeping the trainer to read the time its evaluator took."
     trainer = make_dqn_trainer(cfg, root / f"ours-seed{cfg.seed}", progress=False)
+    split = {"collect": 0., "optim+eval": 0.}
+    timed(trainer.collector, "next", split, "collect")
+    timed(trainer, "_train_batch", split, "optim+eval")  # the evaluator runs inside it (a post_steps_log hook)
     trainer.train()
     m = read_metrics(root / f"ours-seed{cfg.seed}" / "metrics.csv")
     evals = [(int(f), v) for f, v in zip(m["frames"], m["eval_return"]) if v == v]
-    return {"evals": evals, "final": evals[-1][1], "seconds": trainer.seconds, "eval_seconds": trainer._modules["Evaluator"].seconds}
+    eval_seconds = trainer._modules["Evaluator"].seconds
+    return {"evals": evals, "final": evals[-1][1], "seconds": trainer.seconds, "eval_seconds": eval_seconds,
+            "collect_seconds": split["collect"], "optim_seconds": split["optim+eval"] - eval_seconds}
 
 
 def run_sb3(cfg: DQNConfig) -> dict:
@@ -70,10 +89,14 @@ def run_sb3(cfg: DQNConfig) -> dict:
                 evals.append((self.num_timesteps, evaluate(len(evals))))
             return True
 
+    split = {"collect+eval": 0., "optim": 0.}
+    timed(model, "collect_rollouts", split, "collect+eval")  # the callback (our evaluations) runs inside it
+    timed(model, "train", split, "optim")
     start = time.perf_counter()
     model.learn(total_timesteps=cfg.total_frames, callback=Every())
     if not evals or evals[-1][0] < model.num_timesteps: evals.append((model.num_timesteps, evaluate(len(evals))))
-    return {"evals": evals, "final": evals[-1][1], "seconds": time.perf_counter() - start, "eval_seconds": eval_seconds[0]}
+    return {"evals": evals, "final": evals[-1][1], "seconds": time.perf_counter() - start, "eval_seconds": eval_seconds[0],
+            "collect_seconds": split["collect+eval"] - eval_seconds[0], "optim_seconds": split["optim"]}
 
 
 def main(argv=None):
@@ -83,6 +106,7 @@ def main(argv=None):
     ap.add_argument("--preset", default="dqn.CartPole-v1")
     ap.add_argument("--no-sb3", action="store_true", help="skip Stable-Baselines3 even if it is installed")
     args = ap.parse_args(argv)
+    load_start = os.getloadavg()
     torch.set_num_threads(1)
     try:
         import stable_baselines3
@@ -116,6 +140,19 @@ def main(argv=None):
         train_only = statistics.median((o["seconds"] - o["eval_seconds"]) / (t["seconds"] - t["eval_seconds"]) for o, t in rows)
         print(f"SB3:  {ok3}/{n} seeds reach {BAR:g}; median {statistics.median(t['seconds'] for _, t in rows):.1f} s a seed; "
               f"median time ratio ours/SB3 {ratio:.2f} (issue 9 asks <= 1), without the evaluations {train_only:.2f}")
+    phases = [("collect", "collect_seconds"), ("optimise", "optim_seconds"), ("evaluate", "eval_seconds")]
+    print("\nwhere the seconds go (medians over the seeds" + (", ours / SB3 and their ratio" if sb3 else "") + "):")
+    for name, key in phases:
+        mine = statistics.median(o[key] for o, _ in rows)
+        line = f"  {name:>9}: ours {mine:7.1f} s"
+        if sb3:
+            line += (f" | SB3 {statistics.median(t[key] for _, t in rows):7.1f} s | ratio "
+                     f"{statistics.median(o[key] / t[key] for o, t in rows if t[key] > 0):.2f}")
+        print(line)
+    load_end = os.getloadavg()
+    print(f"\n# command: python benchmarks/{Path(__file__).name} {' '.join(sys.argv[1:] if argv is None else argv)}".rstrip())
+    print(f"# load average (1, 5, 15 min) at the start {', '.join(f'{x:.2f}' for x in load_start)}, at the end "
+          f"{', '.join(f'{x:.2f}' for x in load_end)}, on {os.cpu_count()} cores (other jobs share the machine; both sides see the same load)")
 
 
 if __name__ == "__main__":

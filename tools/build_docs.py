@@ -109,6 +109,24 @@ def notebook_to_markdown(nb_path: Path, out_dir: Path) -> tuple[str, str, str]:
     return f"{page}.md", title, desc
 
 
+NB_LINK = re.compile(r"\]\((?:[^)\s]*/)?([\w.\-]+\.ipynb)(#[^)\s]*)?\)")
+
+def fix_notebook_links(pages: dict[str, str]):
+    "Point the markdown links to notebooks (`[x](55_objectives.ppo.ipynb)`) at their pages; exit on a link to no notebook."
+    broken = []
+    for md in sorted(SRC.rglob("*.md")):
+        depth = len(md.relative_to(SRC).parts) - 1
+        def to_page(m):
+            if m[1] not in pages:
+                broken.append(f"{md.relative_to(SRC)}: {m[0]}")
+                return m[0]
+            return f"]({'../' * depth}{pages[m[1]]}{m[2] or ''})"
+        text = md.read_text()
+        fixed = NB_LINK.sub(to_page, text)
+        if fixed != text: md.write_text(fixed)
+    if broken: sys.exit("links to notebooks that do not exist:\n  " + "\n  ".join(broken))
+
+
 def _group(stem: str) -> str:
     m = re.match(r"(\d+)", stem)
     if not m: return "Chapters"
@@ -195,9 +213,10 @@ def main():
     groups: dict[str, list] = {}
     titles = {}
     home = None
+    pages = {}  # notebook file name -> its page, relative to the docs folder
     for nb in sorted(nbs.glob("*.ipynb")):
         page, title, _ = notebook_to_markdown(nb, SRC)
-        titles[page] = title
+        titles[page], pages[nb.name] = title, page
         if nb.stem == "index": home = page
         else: groups.setdefault(_group(nb.stem), []).append({title: page})
     if home is None: sys.exit("nbs/index.ipynb is missing: it is the home page and the source of README.md")
@@ -211,7 +230,9 @@ def main():
         for nb in sorted(process_notebooks("tutorials").glob("*.ipynb")):
             page, title, _ = notebook_to_markdown(nb, tut_dir)
             tuts.append({title: f"tutorials/{page}"})
+            pages[nb.name] = f"tutorials/{page}"
         nav.append({"Tutorials": tuts})
+    fix_notebook_links(pages)
     (SRC / "api.md").write_text(api_reference(titles))
     nav.append({"API reference": "api.md"})
     assets = SRC / "assets"

@@ -4,12 +4,10 @@
 
 # %% ../../nbs/70_algorithms.dqn.ipynb #3485617e
 from __future__ import annotations
-import dataclasses, json, time
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
-import matplotlib.pyplot as plt
 import torch
-from ..presets import load_preset
+from ..presets import config_from_preset
 from ..data.replay_buffers import TensorDictReplayBuffer, LazyTensorStorage, RandomSampler, PrioritizedSampler, MultiStep
 from ..envs.libs.gym import GymEnv
 from ..collectors.sync import SyncDataCollector
@@ -18,8 +16,8 @@ from ..modules.exploration import EGreedyModule
 from ..modules.recipes import make_dqn_actor
 from ..objectives.common import HardUpdate, SoftUpdate
 from ..objectives.dqn import DQNLoss, DistributionalDQNLoss
-from ..trainers import (Trainer, ReplayBufferTrainer, LogEpisodeReturn, Evaluator, Checkpointer, CSVLogger,
-                                  TensorBoardLogger, RunResult, plot_learning_curve, read_metrics, seed_everything, _tensorboard_available)
+from ..trainers import (Trainer, ReplayBufferTrainer, RunResult, seed_everything, make_loggers, add_run_hooks,
+                                  run_training)
 
 # %% auto #0
 __all__ = ['DQNConfig', 'make_dqn_trainer', 'train']
@@ -67,12 +65,7 @@ class DQNConfig:
 def _from_preset(cls, name: str, # a section of settings.ini, e.g. "dqn.CartPole-v1" or "rainbow.CartPole-v1"
                  **overrides) -> DQNConfig: # values that win over the preset, e.g. seed=3
     "The config of preset `name` with `overrides`; unknown keys are an error that lists the valid ones."
-    values = load_preset(name, **overrides)
-    valid = [f.name for f in fields(cls)]
-    unknown = [key for key in values if key not in valid]
-    if unknown: raise KeyError(f"{cls.__name__} has no field {', '.join(map(repr, unknown))} (from preset {name!r} or the overrides); "
-                               f"the valid keys are: {', '.join(valid)}")
-    return cls(**values)
+    return config_from_preset(cls, name, **overrides)
 
 DQNConfig.from_preset = classmethod(_from_preset)
 
@@ -108,17 +101,13 @@ def make_dqn_trainer(cfg: DQNConfig, # the hyper-parameters
     loss = (DistributionalDQNLoss(actor, cfg.gamma, double_dqn=cfg.double_dqn) if cfg.n_atoms else
             DQNLoss(actor, cfg.gamma, cfg.loss, double_dqn=cfg.double_dqn))
     optimizer = torch.optim.Adam(actor.parameters(), lr=cfg.lr, fused=True)
-    loggers = [CSVLogger(run_dir)] + ([TensorBoardLogger(run_dir)] if _tensorboard_available() else [])
     trainer = Trainer(collector=collector, loss_module=loss, optimizer=optimizer, optim_steps_per_batch=cfg.gradient_steps,
                       clip_grad_norm=cfg.max_grad_norm, target_updater=_target_updater(cfg, loss), exploration=explore,
-                      loggers=loggers, log_interval=cfg.log_interval, progress_bar=progress, seed=cfg.seed)
+                      loggers=make_loggers(run_dir), log_interval=cfg.log_interval, progress_bar=progress, seed=cfg.seed)
     ReplayBufferTrainer(_replay_buffer(cfg), cfg.batch_size, cfg.learning_starts, beta_annealing_frames=cfg.total_frames if cfg.prioritized else None,
                         keys=_STORED).register(trainer)
-    LogEpisodeReturn().register(trainer)
     eval_env = GymEnv(cfg.env_name, num_envs=cfg.eval_episodes, device=cfg.device)
-    Evaluator(eval_env, actor, cfg.eval_interval, cfg.eval_episodes, cfg.eval_max_steps, seed=cfg.seed + 10_000).register(trainer)
-    Checkpointer(Path(run_dir) / "checkpoint", cfg.checkpoint_interval or cfg.total_frames).register(trainer)
-    return trainer
+    return add_run_hooks(trainer, actor, eval_env, cfg, run_dir)
 
 # %% ../../nbs/70_algorithms.dqn.ipynb #d85095a9
 def train(cfg: DQNConfig, # the hyper-parameters (e.g. `DQNConfig.from_preset("dqn.CartPole-v1", seed=1)`)
@@ -126,17 +115,4 @@ def train(cfg: DQNConfig, # the hyper-parameters (e.g. `DQNConfig.from_preset("d
           progress: bool = True, # show the progress bar
          ) -> RunResult:
     "Train DQN as `cfg` says; writes metrics.csv, config.json, learning_curve.png and the final checkpoint into `run_dir`."
-    run_dir = Path(run_dir or f"runs/dqn-{cfg.env_name}-seed{cfg.seed}-{time.strftime('%Y%m%d-%H%M%S')}")
-    run_dir.mkdir(parents=True, exist_ok=True)
-    (run_dir / "config.json").write_text(json.dumps(dataclasses.asdict(cfg), indent=1))
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # small networks: one thread is fastest, and leaves the other cores to the envs
-    try:
-        trainer = make_dqn_trainer(cfg, run_dir, progress)
-        trainer.train()
-    finally: torch.set_num_threads(threads)
-    metrics = run_dir / "metrics.csv"
-    curve = run_dir / "learning_curve.png"
-    plt.close(plot_learning_curve(metrics, curve, title=f"DQN on {cfg.env_name} (seed {cfg.seed})", target=475 if cfg.env_name == "CartPole-v1" else None))
-    evals = [v for v in read_metrics(metrics).get("eval_return", []) if v == v]  # v == v drops NaN
-    return RunResult(run_dir, metrics, curve, run_dir / "checkpoint", evals[-1] if evals else None, trainer.frames, trainer.seconds)
+    return run_training("dqn", cfg, make_dqn_trainer, run_dir, progress, target=475 if cfg.env_name == "CartPole-v1" else None)

@@ -191,19 +191,22 @@ class _GreedyHead(TensorDictModuleBase):
         self.action_space, self.spec = action_space, spec
         self.in_keys, self.out_keys = ["action_value"], ["action", "chosen_action_value"]
 
-    def _greedy(self, values: torch.Tensor) -> torch.Tensor:
+    def _greedy(self, values: torch.Tensor, # the scores `[*B, n]`
+                index: torch.Tensor | None = None, # their argmax `[*B]`, when the caller has it already
+               ) -> torch.Tensor:
         "The greedy action from scores `[*B, n]`: one-hot (in the spec's dtype) or index."
         if self.spec is not None and values.shape[-1] != self.spec.n:
             raise ValueError(f"the network returns {values.shape[-1]} action values, but the spec {self.spec!r} has n={self.spec.n} actions: "
                              f"build it with out_features={self.spec.n}")
-        index = values.argmax(-1)  # (*B)
+        if index is None: index = values.argmax(-1)  # (*B)
         action = F.one_hot(index, values.shape[-1]) if self.action_space == "one_hot" else index
-        return action if self.spec is None else action.to(self.spec.dtype)
+        return action if self.spec is None or action.dtype == self.spec.dtype else action.to(self.spec.dtype)
 
     def _forward(self, tensordict: TensorDict) -> TensorDict:
         values = tensordict.get("action_value")  # (*B, n)
-        tensordict.set("action", self._greedy(values))
-        return tensordict.set("chosen_action_value", values.max(-1, keepdim=True).values)  # (*B, 1)
+        best = values.max(-1, keepdim=True)  # one pass gives both: the max (*B, 1) and the first index reaching it, as argmax
+        tensordict.set("action", self._greedy(values, best.indices.squeeze(-1)))
+        return tensordict.set("chosen_action_value", best.values)  # (*B, 1)
 
 # %% ../../nbs/42_modules.actors.ipynb #6175d3f0
 class QValueActor(TensorDictSequential):

@@ -50,7 +50,8 @@ def _check_continuous(spec: TensorSpec, who: str):
 
 def _batch_mask(flag: torch.Tensor, batch_size: torch.Size, like: torch.Tensor) -> torch.Tensor:
     "A per-batch-element flag (`[*B]` or `[*B, 1]`) reshaped to broadcast against `like` `[*B, *event]`."
-    return flag.reshape((*batch_size, *[1] * (like.ndim - len(batch_size)))).to(torch.bool)
+    flag = flag.reshape((*batch_size, *[1] * (like.ndim - len(batch_size))))
+    return flag if flag.dtype == torch.bool else flag.to(torch.bool)
 
 # %% ../../nbs/43_modules.exploration.ipynb #9aa4829f
 class EGreedyModule(_AnnealedExploration):

@@ -6,7 +6,6 @@
 from __future__ import annotations
 import torch
 from fastcore.basics import patch
-from torch import nn
 from ..data.tensordict import TensorDict
 from ..modules.actors import QValueActor, DistributionalQValueActor
 from .common import LossModule, distance_loss, _entry, _inputs, _bootstrap_inputs, _weighted_mean, _check_initialised
