@@ -14,10 +14,10 @@ evaluations and without them (the time spent evaluating is measured on both side
 torch thread.
 
 Usage: python benchmarks/learn_ppo.py [--env CartPole-v1 | Pendulum-v1 | cartpole-balance] [--seeds 5]
-                                      [--first-seed 0] [--frames N] [--eval-interval N] [--no-sb3]
+                                      [--first-seed 0] [--frames N] [--eval-interval N] [--no-sb3] [--set KEY=VALUE ...]
 """
 from __future__ import annotations
-import argparse, statistics, sys, tempfile, time
+import argparse, ast, statistics, sys, tempfile, time
 from pathlib import Path
 
 import torch
@@ -143,6 +143,8 @@ def main(argv=None):
     ap.add_argument("--frames", type=int, default=None, help="total_frames (default: the preset's)")
     ap.add_argument("--eval-interval", type=int, default=None, help="frames between evaluations (default: the config's)")
     ap.add_argument("--no-sb3", action="store_true", help="skip Stable-Baselines3 even if it is installed")
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                    help="override a PPOConfig field of the preset (a Python literal, else a string), e.g. --set action_distribution=normal")
     args = ap.parse_args(argv)
     torch.set_num_threads(1)
     preset, bar = f"ppo.{args.env}", BARS[args.env]
@@ -152,8 +154,13 @@ def main(argv=None):
     except ImportError:
         sb3 = None
     overrides = {k: v for k, v in (("total_frames", args.frames), ("eval_interval", args.eval_interval)) if v is not None}
+    for item in args.set:
+        key, sep, value = item.partition("=")
+        if not sep: ap.error(f"--set needs KEY=VALUE, received {item!r}")
+        try: overrides[key] = ast.literal_eval(value)
+        except (ValueError, SyntaxError): overrides[key] = value
     cfg0 = PPOConfig.from_preset(preset, **overrides)
-    print(f"# {preset}: {cfg0.total_frames} frames, bar {bar:g}, evaluation every {cfg0.eval_interval} frames; torch {torch.__version__}, "
+    print(f"# {preset}{' with ' + ', '.join(args.set) if args.set else ''}: {cfg0.total_frames} frames, bar {bar:g}, evaluation every {cfg0.eval_interval} frames; torch {torch.__version__}, "
           f"SB3 {sb3 or 'not run'}; python {sys.version.split()[0]}; one torch thread", flush=True)
     header = f"{'seed':>4} | {'ours: frames to bar':>19} {'final eval':>10} {'s':>6} {'s w/o eval':>10}"
     if sb3: header += f" | {'SB3: frames to bar':>18} {'final eval':>10} {'s':>6} {'s w/o eval':>10} | {'ours/SB3 s':>10} {'w/o eval':>8}"

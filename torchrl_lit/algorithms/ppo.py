@@ -4,24 +4,25 @@
 
 # %% ../../nbs/72_algorithms.ppo.ipynb #937dd915
 from __future__ import annotations
-import dataclasses, json, re, time
-from dataclasses import dataclass, field, fields
+import re
+from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np
 import torch
 from fastcore.basics import patch
-from ..presets import load_preset
+from ..presets import config_from_preset
 from ..data.tensordict import TensorDict
 from ..data.replay_buffers import TensorDictReplayBuffer, LazyTensorStorage, SamplerWithoutReplacement
-from ..envs import GymEnv, TransformedEnv, Compose, CatTensors, DoubleToFloat, VecNorm, RewardSum, SerialEnv
+from ..envs import GymEnv, TransformedEnv, Compose, CatTensors, DoubleToFloat, VecNorm, RewardSum, SerialEnv, Transform
+from ..data.specs import Bounded
+from ..modules.distributions import TanhNormal
 from ..envs.common import EnvBase
 from ..collectors.sync import SyncDataCollector
 from ..modules.recipes import make_ppo_models
 from ..objectives.value import GAE
 from ..objectives.ppo import ClipPPOLoss, KLPENPPOLoss, PPOLoss
-from ..trainers import (Trainer, TrainerHookBase, ReplayBufferTrainer, LogEpisodeReturn, Evaluator, Checkpointer,
-                                  CSVLogger, TensorBoardLogger, RunResult, plot_learning_curve, read_metrics, seed_everything,
-                                  _tensorboard_available)
+from ..trainers import (Trainer, TrainerHookBase, ReplayBufferTrainer, RunResult, seed_everything, make_loggers,
+                                  add_run_hooks, run_training)
 
 # %% auto #0
 __all__ = ['PPOConfig', 'make_ppo_trainer', 'train']
@@ -53,6 +54,8 @@ class PPOConfig:
     normalize_observations: bool = False # standardise observations with running statistics (VecNorm)
     normalize_rewards: bool = False # divide rewards by a running std of the discounted return
     hidden_sizes: list = field(default_factory=lambda: [64, 64]) # widths of the policy's and the critic's hidden layers
+    orthogonal_init: bool = True # SB3's and CleanRL's initialisation (`_orthogonal_init`); False: make_ppo_models' own
+    action_distribution: str = "tanh_normal" # box actions: "tanh_normal" (TanhNormal) or "normal" (SB3's Gaussian, clipped by the env)
     seed: int = 0 # seeds the networks, the sampling and the training environments
     device: str = "cpu" # where the networks and the data live
     eval_interval: int = 5_000 # frames between two evaluations
@@ -66,6 +69,8 @@ class PPOConfig:
             if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
                 raise ValueError(f"{name} must be a positive int, received {getattr(self, name)!r}")
         if self.loss not in ("clip", "kl"): raise ValueError(f"loss must be 'clip' or 'kl', received {self.loss!r}")
+        if self.action_distribution not in ("tanh_normal", "normal"):
+            raise ValueError(f"action_distribution must be 'tanh_normal' or 'normal', received {self.action_distribution!r}")
         if self.frames_per_batch % self.num_envs:
             raise ValueError(f"frames_per_batch={self.frames_per_batch} is not a multiple of num_envs={self.num_envs} (each env "
                              f"collects frames_per_batch / num_envs steps): e.g. frames_per_batch={self.num_envs * max(1, self.frames_per_batch // self.num_envs)}")
@@ -85,12 +90,7 @@ def from_preset(cls: PPOConfig,
                 **overrides,
                ) -> PPOConfig: # the preset's values, with `overrides` (e.g. `seed=3, loss="kl"`) winning over them
     "The config of preset `name` with `overrides`; unknown keys are an error that lists the valid ones."
-    values = load_preset(name, **overrides)
-    valid = [f.name for f in fields(cls)]
-    unknown = [key for key in values if key not in valid]
-    if unknown: raise KeyError(f"{cls.__name__} has no field {', '.join(map(repr, unknown))} (from preset {name!r} or the overrides); "
-                               f"the valid keys are: {', '.join(valid)}")
-    return cls(**values)
+    return config_from_preset(cls, name, **overrides)
 
 # %% ../../nbs/72_algorithms.ppo.ipynb #500890e1
 def _base_env(env_name: str, # "CartPole-v1" (gymnasium: a name ending in -v<N>) or "cartpole-balance" (dm_control)
@@ -108,14 +108,55 @@ def _base_env(env_name: str, # "CartPole-v1" (gymnasium: a name ending in -v<N>)
         return TransformedEnv(env, Compose(CatTensors(list(env.observation_spec.keys()), "observation"), DoubleToFloat(in_keys_inv=["action"])))
     return SerialEnv(num_envs, one)
 
-def _make_env(cfg: PPOConfig, # reads env_name, device, normalize_observations, normalize_rewards
+def _is_box(spec) -> bool:
+    "Whether `spec` is a float `Bounded` spec (box actions)."
+    return isinstance(spec, Bounded) and spec.dtype.is_floating_point
+
+class _ClipAction(Transform):
+    "Clip `\"action\"` into `[low, high]` on its way to the environment; the collected TensorDict keeps the unclipped sample."
+    def __init__(self, low: torch.Tensor, # the action spec's lower bound
+                 high: torch.Tensor): # and its upper bound
+        super().__init__(in_keys_inv=["action"])
+        self.low, self.high = low, high
+    def _inv_apply_transform(self, action: torch.Tensor) -> torch.Tensor:
+        "The action the environment steps with."
+        return action.clamp(self.low, self.high)
+
+def _make_env(cfg: PPOConfig, # reads env_name, device, normalize_observations, normalize_rewards, action_distribution
               num_envs: int, # N copies stepped together
              ) -> EnvBase:
-    "The environment of a run: `_base_env`, plus `RewardSum` when rewards are rescaled and `VecNorm` for observations."
+    "The environment of a run: `_base_env`, plus `RewardSum` when rewards are rescaled, `VecNorm` (exact running moments) for observations and `_ClipAction` for a Gaussian policy."
     env, transforms = _base_env(cfg.env_name, num_envs, cfg.device), []
     if cfg.normalize_rewards: transforms.append(RewardSum())  # the logged episode returns stay the environment's
-    if cfg.normalize_observations: transforms.append(VecNorm("observation"))
+    if cfg.normalize_observations: transforms.append(VecNorm("observation", decay=1.0))  # exact moments of the whole run, as SB3
+    if cfg.action_distribution == "normal" and _is_box(env.action_spec): transforms.append(_ClipAction(env.action_spec.low, env.action_spec.high))
     return TransformedEnv(env, Compose(*transforms)) if transforms else env
+
+# %% ../../nbs/72_algorithms.ppo.ipynb #74ece812
+def _orthogonal_init(actor: torch.nn.Module, # the policy: its last nn.Linear gets gain 0.01
+                     critic: torch.nn.Module, # the critic: its last nn.Linear gets gain 1
+                    ):
+    "SB3's and CleanRL's initialisation: orthogonal weights with gain √2 in the hidden layers, 0.01 in the policy's last layer, 1 in the critic's; zero biases."
+    for net, last_gain in ((actor, 0.01), (critic, 1.0)):
+        layers = [m for m in net.modules() if isinstance(m, torch.nn.Linear)]
+        for i, layer in enumerate(layers):
+            torch.nn.init.orthogonal_(layer.weight, gain=last_gain if i == len(layers) - 1 else 2 ** 0.5)
+            torch.nn.init.zeros_(layer.bias)
+
+# %% ../../nbs/72_algorithms.ppo.ipynb #88ab2665
+class _ClippedNormal(torch.distributions.Independent):
+    "SB3's and CleanRL's policy for box actions: a diagonal Gaussian over the whole real line; the env clips its samples (`_ClipAction`)."
+    def __init__(self, loc: torch.Tensor, # the mean, [*B, A]
+                 scale: torch.Tensor): # the standard deviation (> 0), [*B, A]
+        super().__init__(torch.distributions.Normal(loc, scale, validate_args=False), 1, validate_args=False)
+    @property
+    def loc(self) -> torch.Tensor: return self.base_dist.loc
+    @property
+    def scale(self) -> torch.Tensor: return self.base_dist.scale
+    @property
+    def deterministic_sample(self) -> torch.Tensor:
+        "The mean: the action under ExplorationType.DETERMINISTIC (the env clips it)."
+        return self.base_dist.loc
 
 # %% ../../nbs/72_algorithms.ppo.ipynb #bcf992e3
 class _RewardNormalizer(TrainerHookBase):
@@ -201,23 +242,22 @@ def make_ppo_trainer(cfg: PPOConfig, # the hyper-parameters
     seed_everything(cfg.seed)
     env = _make_env(cfg, cfg.num_envs)
     actor, critic = make_ppo_models(env, cfg.hidden_sizes)
+    if cfg.orthogonal_init: _orthogonal_init(actor, critic)
+    if cfg.action_distribution == "normal" and actor.distribution_class is TanhNormal:  # the recipe's squashed head becomes SB3's Gaussian
+        actor.distribution_class, actor.distribution_kwargs = _ClippedNormal, {}
     loss = _make_loss(cfg, actor, critic).to(cfg.device)
     collector = SyncDataCollector(env, actor, frames_per_batch=cfg.frames_per_batch, total_frames=cfg.total_frames)
     optimizer = torch.optim.Adam(loss.parameters(), lr=cfg.lr, eps=1e-5, fused=True)
-    loggers = [CSVLogger(run_dir)] + ([TensorBoardLogger(run_dir)] if _tensorboard_available() else [])
     trainer = Trainer(collector=collector, loss_module=loss, optimizer=optimizer, optim_steps_per_batch=cfg.optim_steps_per_batch,
-                      clip_grad_norm=cfg.max_grad_norm, loggers=loggers, log_interval=cfg.log_interval, progress_bar=progress, seed=cfg.seed)
+                      clip_grad_norm=cfg.max_grad_norm, loggers=make_loggers(run_dir), log_interval=cfg.log_interval, progress_bar=progress, seed=cfg.seed)
     if cfg.normalize_rewards: _RewardNormalizer(cfg.gamma).register(trainer)
     trainer.register_op("batch_process", GAE(cfg.gamma, cfg.lmbda, value_network=critic))  # Â_t and R̂_t, once per batch
     batch = TensorDictReplayBuffer(storage=LazyTensorStorage(cfg.frames_per_batch, device=cfg.device), sampler=SamplerWithoutReplacement())
     ReplayBufferTrainer(batch, cfg.mini_batch_size).register(trainer)  # holds the last batch only; serves it in shuffled minibatches
     trainer.register_op("pre_optim_steps", _annealing(cfg, trainer))
-    LogEpisodeReturn().register(trainer)
     eval_env = _make_env(cfg, cfg.eval_episodes)
     if cfg.normalize_observations: trainer.register_op("post_steps", _share_observation_stats(trainer, eval_env))
-    Evaluator(eval_env, actor, cfg.eval_interval, cfg.eval_episodes, cfg.eval_max_steps, seed=cfg.seed + 10_000).register(trainer)
-    Checkpointer(Path(run_dir) / "checkpoint", cfg.checkpoint_interval or cfg.total_frames).register(trainer)
-    return trainer
+    return add_run_hooks(trainer, actor, eval_env, cfg, run_dir)
 
 # %% ../../nbs/72_algorithms.ppo.ipynb #14780273
 def train(cfg: PPOConfig, # the hyper-parameters (e.g. `PPOConfig.from_preset("ppo.CartPole-v1", seed=1)`)
@@ -225,18 +265,4 @@ def train(cfg: PPOConfig, # the hyper-parameters (e.g. `PPOConfig.from_preset("p
           progress: bool = True, # show the progress bar
          ) -> RunResult:
     "Train PPO as `cfg` says; writes metrics.csv, config.json, learning_curve.png and the final checkpoint into `run_dir`."
-    run_dir = Path(run_dir or f"runs/ppo-{cfg.env_name}-seed{cfg.seed}-{time.strftime('%Y%m%d-%H%M%S')}")
-    run_dir.mkdir(parents=True, exist_ok=True)
-    (run_dir / "config.json").write_text(json.dumps(dataclasses.asdict(cfg), indent=1))
-    threads, validate = torch.get_num_threads(), torch.distributions.Distribution._validate_args
-    torch.set_num_threads(1)  # 64-wide MLPs: one thread is as fast, and leaves the other cores alone
-    torch.distributions.Distribution.set_default_validate_args(False)  # the checks cost ~10% of a CartPole run
-    try:
-        trainer = make_ppo_trainer(cfg, run_dir, progress)
-        trainer.train()
-    finally: torch.set_num_threads(threads); torch.distributions.Distribution.set_default_validate_args(validate)
-    import matplotlib.pyplot as plt
-    metrics, curve = run_dir / "metrics.csv", run_dir / "learning_curve.png"
-    plt.close(plot_learning_curve(metrics, curve, title=f"PPO on {cfg.env_name} (seed {cfg.seed})"))
-    evals = [v for v in read_metrics(metrics).get("eval_return", []) if v == v]  # v == v drops NaN
-    return RunResult(run_dir, metrics, curve, run_dir / "checkpoint", evals[-1] if evals else None, trainer.frames, trainer.seconds)
+    return run_training("ppo", cfg, make_ppo_trainer, run_dir, progress)
