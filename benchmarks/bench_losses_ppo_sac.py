@@ -13,9 +13,11 @@ once with the same seed and the largest difference between the loss terms both r
 Run: `.venv-bench/bin/python benchmarks/bench_losses_ppo_sac.py`.
 """
 from __future__ import annotations
-import argparse, copy, statistics, time
+import statistics, time
 import torch
 from torch import nn
+
+from _harness import main
 
 B = 256
 CASES = ("A2C (discrete)", "ClipPPO (discrete)", "KLPENPPO (discrete)", "ClipPPO (TanhNormal)", "SAC (2 critics)", "REDQ (10 critics)")
@@ -174,13 +176,4 @@ def table(medians: dict, diffs: dict) -> str:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=7, help="timed repeats (>= 5) after one warm-up")
-    args = parser.parse_args()
-    try:
-        import torchrl  # before torchrl_lit
-        peer = f"torchrl {torchrl.__version__}"
-    except ImportError:
-        peer = "torchrl not installed: its column is empty"
-    print(f"torch {torch.__version__}, {peer}, 1 thread, median of {args.repeats} interleaved repeats")
-    print(table(*run(args.repeats)))
+    main(__doc__, lambda repeats: table(*run(repeats)))

@@ -10,8 +10,10 @@ of the sampled rows against TorchRL's `PrioritizedSampler` (C++ segment tree); a
 Run: `.venv-bench/bin/python benchmarks/bench_replay_buffers.py`.
 """
 from __future__ import annotations
-import argparse, statistics, tempfile, time
+import statistics, tempfile, time
 import torch
+
+from _harness import main, ratio_cells
 
 CAPACITY, EXTEND, BATCH = 100_000, 10_000, 256
 
@@ -99,20 +101,11 @@ def table(medians: dict) -> str:
     lines = ["| operation (capacity 100,000) | torchrl_lit µs | TorchRL µs | ours / TorchRL |", "|---|---:|---:|---:|"]
     for op in ("extend 10k", "sample 256", "prioritized sample 256 + update"):
         theirs = t.get((op, "torchrl"))
-        lines.append(f"| {op} | {t[op, 'ours']:.0f} | " + (f"{theirs:.0f} | {t[op, 'ours'] / theirs:.2f}x |" if theirs else "n/a | n/a |"))
+        lines.append(f"| {op} | " + ratio_cells(t[op, 'ours'], theirs))
     lines.append(f"| `LazyMemmapStorage` extend 10k (vs our `LazyTensorStorage`: {t['extend 10k', 'ours']:.0f} µs) | "
                  f"{t['memmap extend 10k', 'ours']:.0f} | | {t['memmap extend 10k', 'ours'] / t['extend 10k', 'ours']:.2f}x of ours |")
     return "\n".join(lines)
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=7, help="timed repeats (>= 5) after one warm-up")
-    args = parser.parse_args()
-    try:
-        import torchrl
-        peer = f"torchrl {torchrl.__version__}"
-    except ImportError:
-        peer = "torchrl not installed: its column is empty"
-    print(f"torch {torch.__version__}, {peer}, 1 thread, median of {args.repeats} interleaved repeats")
-    print(table(run(args.repeats)))
+    main(__doc__, lambda repeats: table(run(repeats)))

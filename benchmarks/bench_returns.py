@@ -8,8 +8,10 @@ V-trace against `vtrace_advantage_estimate`.
 Run: `.venv-bench/bin/python benchmarks/bench_returns.py`.
 """
 from __future__ import annotations
-import argparse, statistics, time
+import statistics, time
 import torch
+
+from _harness import main, ratio_cells
 
 SHAPE, GAMMA, LMBDA = (16, 1000, 1), 0.99, 0.95
 OPS = ("GAE", "GAE vs TorchRL's loop version", "TD(lambda)", "V-trace")
@@ -75,18 +77,9 @@ def table(medians: dict) -> str:
     lines = ["| [16, 1000, 1] float32 | torchrl_lit µs | TorchRL µs | ours / TorchRL |", "|---|---:|---:|---:|"]
     for op in OPS:
         theirs = t.get((op, "torchrl"))
-        lines.append(f"| {op} | {t[op, 'ours']:.0f} | " + (f"{theirs:.0f} | {t[op, 'ours'] / theirs:.2f}x |" if theirs else "n/a | n/a |"))
+        lines.append(f"| {op} | " + ratio_cells(t[op, 'ours'], theirs))
     return "\n".join(lines)
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=7, help="timed repeats (>= 5) after one warm-up")
-    args = parser.parse_args()
-    try:
-        import torchrl
-        peer = f"torchrl {torchrl.__version__}"
-    except ImportError:
-        peer = "torchrl not installed: its column is empty"
-    print(f"torch {torch.__version__}, {peer}, 1 thread, median of {args.repeats} interleaved repeats")
-    print(table(run(args.repeats)))
+    main(__doc__, lambda repeats: table(run(repeats)))
