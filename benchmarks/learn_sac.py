@@ -21,7 +21,8 @@ import torch
 try: import triton  # noqa: F401  a CUDA build of torch imports triton at the first optimiser step, and importing it after
 except ImportError: pass  # MuJoCo (dm_control) is loaded segfaults (seen with torch 2.14.1+cu130 in .venv-bench): load it first
 
-from torchrl_lit.algorithms.sac import SACConfig, train, make_sac_trainer, _make_env
+from torchrl_lit.algorithms.sac import SACConfig, train, make_sac_trainer
+from torchrl_lit.trainers import make_env
 from torchrl_lit.trainers import read_metrics, run_episodes
 
 # env: (preset, bar, env-step budget of the bar, K fixed start states of the final score)
@@ -36,7 +37,7 @@ def ours(cfg: SACConfig, starts: int) -> dict:
         seconds = time.perf_counter() - start
         m = read_metrics(result.metrics)
         actor = make_sac_trainer(cfg, d, progress=False).load(result.checkpoint).loss_module.actor_network  # the trained policy
-    env, returns = _make_env(cfg.env_name), []
+    env, returns = make_env(cfg.env_name), []
     for seed in range(starts):
         env.set_seed(seed)
         returns += run_episodes(env, actor, 1, cfg.eval_max_steps).tolist()

@@ -19,7 +19,7 @@ from .modules.models import NoisyLinear
 from .objectives.common import LossModule, sum_losses
 
 # %% auto #0
-__all__ = ['STAGES', 'seed_everything', 'Trainer', 'TrainerHookBase', 'ReplayBufferTrainer', 'UpdateWeights', 'LogEpisodeReturn', 'run_episodes', 'Evaluator', 'CSVLogger', 'read_metrics', 'TensorBoardLogger', 'plot_learning_curve', 'Checkpointer', 'render_frame', 'record_gif', 'RunResult', 'make_loggers', 'add_run_hooks', 'run_training']
+__all__ = ['STAGES', 'seed_everything', 'Trainer', 'TrainerHookBase', 'ReplayBufferTrainer', 'UpdateWeights', 'LogEpisodeReturn', 'run_episodes', 'Evaluator', 'CSVLogger', 'read_metrics', 'TensorBoardLogger', 'plot_learning_curve', 'Checkpointer', 'render_frame', 'record_gif', 'RunResult', 'make_env', 'make_loggers', 'add_run_hooks', 'run_training']
 
 # %% ../nbs/60_trainers.ipynb #6ef14532
 STAGES = {
@@ -361,11 +361,14 @@ class Evaluator(TrainerHookBase):
     def load_state_dict(self, state): self.count, self.next, self.seconds = state["count"], state["next"], state["seconds"]
 
 # %% ../nbs/60b_trainers_logging.ipynb #0b113d35
-import csv, dataclasses, json, shutil, time, warnings
+import csv, dataclasses, json, re, shutil, time, warnings
+from functools import partial
 from dataclasses import dataclass
 from pathlib import Path
 import cloudpickle
-from .envs.transforms import TransformedEnv
+from .envs.transforms import TransformedEnv, Compose, CatTensors, DoubleToFloat
+from .envs.batched import SerialEnv
+from .envs.libs.gym import GymEnv
 from .collectors.sync import SyncDataCollector
 
 # %% ../nbs/60b_trainers_logging.ipynb #f7e3a047
@@ -599,6 +602,21 @@ class RunResult:
     final_eval_return: float | None # mean return of the last evaluation
     frames: int # frames collected
     seconds: float # wall-clock seconds of training (evaluations included)
+
+# %% ../nbs/60b_trainers_logging.ipynb #e8124aba
+def make_env(env_name: str, # a gymnasium id (a name ending in -v<N>, e.g. "Pendulum-v1") or a dm_control "<domain>-<task>" ("cartpole-balance")
+             num_envs: int | None = None, # N: N copies stepped together (a gymnasium vector env, or a SerialEnv of dm_control tasks)
+             device: str = "cpu", # where the TensorDicts live
+            ) -> EnvBase:
+    "The environment `env_name` with one float32 `\"observation\"` vector and float32 actions, as the algorithm chapters' networks read them."
+    if re.fullmatch(r".+-v\d+", env_name): return GymEnv(env_name, num_envs=num_envs, device=device)
+    if num_envs is not None: return SerialEnv(num_envs, partial(make_env, env_name, device=device))
+    if "-" not in env_name:
+        raise ValueError(f"env_name {env_name!r} is neither a gymnasium id (e.g. 'Pendulum-v1') nor a dm_control "
+                         "'<domain>-<task>' (e.g. 'cartpole-balance')")
+    from torchrl_lit.envs import DMControlEnv  # dm_control is optional: loaded only for its tasks
+    env = DMControlEnv(*env_name.split("-", 1), device=device)
+    return TransformedEnv(env, Compose(CatTensors(list(env.observation_spec.keys()), "observation"), DoubleToFloat(in_keys_inv=["action"])))
 
 # %% ../nbs/60b_trainers_logging.ipynb #ed950df8
 def make_loggers(run_dir: str | Path, # the run's folder

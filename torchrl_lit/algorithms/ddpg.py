@@ -4,9 +4,7 @@
 
 # %% ../../nbs/73_algorithms.ddpg.ipynb #4ee37359
 from __future__ import annotations
-import re
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
 import torch
 from fastcore.basics import patch
@@ -15,7 +13,7 @@ from ..data.tensordict import TensorDict
 from ..data.specs import TensorSpec
 from ..data.tensordict_module import TensorDictModuleBase, TensorDictSequential
 from ..data.replay_buffers import TensorDictReplayBuffer, LazyTensorStorage, RandomSampler
-from ..envs import GymEnv, TransformedEnv, Compose, CatTensors, DoubleToFloat, InitTracker, SerialEnv
+from ..envs import TransformedEnv, InitTracker
 from ..envs.common import EnvBase
 from ..collectors.sync import SyncDataCollector
 from ..modules.exploration import AdditiveGaussianModule, OrnsteinUhlenbeckModule
@@ -23,7 +21,8 @@ from ..modules.recipes import make_ddpg_actor
 from ..objectives.common import LossModule, SoftUpdate
 from ..objectives.ddpg import DDPGLoss, TD3Loss
 from ..trainers import (Trainer, ReplayBufferTrainer, RunResult, seed_everything, make_loggers, add_run_hooks,
-                                  run_training)
+                                  run_training,
+                                  make_env)
 
 # %% auto #0
 __all__ = ['DDPGConfig', 'PolicyDelay', 'make_ddpg_trainer', 'train']
@@ -84,16 +83,8 @@ def _make_env(env_name: str, # "Pendulum-v1" (gymnasium: a name ending in -v<N>)
               device: str = "cpu", # where the TensorDicts live
               init_tracker: bool = False, # add InitTracker: an `"is_init"` flag on each episode's first step
              ) -> EnvBase:
-    "The environment `env_name`, its observation one float32 vector `\"observation\"` and its action float32."
-    if re.fullmatch(r".+-v\d+", env_name): env = GymEnv(env_name, num_envs=num_envs, device=device)
-    elif num_envs is not None: env = SerialEnv(num_envs, partial(_make_env, env_name, device=device))
-    elif "-" not in env_name:
-        raise ValueError(f"env_name {env_name!r} is neither a gymnasium id (e.g. 'Pendulum-v1') nor a dm_control "
-                         "'<domain>-<task>' (e.g. 'cartpole-balance')")
-    else:
-        from torchrl_lit.envs import DMControlEnv  # dm_control is optional: loaded only for its tasks
-        base = DMControlEnv(*env_name.split("-", 1), device=device)
-        env = TransformedEnv(base, Compose(CatTensors(list(base.observation_spec.keys()), "observation"), DoubleToFloat(in_keys_inv=["action"])))
+    "`make_env(env_name, num_envs, device)`, with `InitTracker` on top when `init_tracker` (Ornstein-Uhlenbeck noise restarts on its flag)."
+    env = make_env(env_name, num_envs, device)
     return TransformedEnv(env, InitTracker()) if init_tracker else env
 
 # %% ../../nbs/73_algorithms.ddpg.ipynb #f7206038

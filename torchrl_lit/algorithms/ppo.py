@@ -4,7 +4,6 @@
 
 # %% ../../nbs/72_algorithms.ppo.ipynb #937dd915
 from __future__ import annotations
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np
@@ -13,7 +12,7 @@ from fastcore.basics import patch
 from ..presets import config_from_preset
 from ..data.tensordict import TensorDict
 from ..data.replay_buffers import TensorDictReplayBuffer, LazyTensorStorage, SamplerWithoutReplacement
-from ..envs import GymEnv, TransformedEnv, Compose, CatTensors, DoubleToFloat, VecNorm, RewardSum, SerialEnv, Transform
+from ..envs import TransformedEnv, Compose, VecNorm, RewardSum, Transform
 from ..data.specs import Bounded
 from ..modules.distributions import TanhNormal
 from ..envs.common import EnvBase
@@ -22,7 +21,8 @@ from ..modules.recipes import make_ppo_models
 from ..objectives.value import GAE
 from ..objectives.ppo import ClipPPOLoss, KLPENPPOLoss, PPOLoss
 from ..trainers import (Trainer, TrainerHookBase, ReplayBufferTrainer, RunResult, seed_everything, make_loggers,
-                                  add_run_hooks, run_training)
+                                  add_run_hooks, run_training,
+                                  make_env)
 
 # %% auto #0
 __all__ = ['PPOConfig', 'make_ppo_trainer', 'train']
@@ -93,21 +93,6 @@ def from_preset(cls: PPOConfig,
     return config_from_preset(cls, name, **overrides)
 
 # %% ../../nbs/72_algorithms.ppo.ipynb #500890e1
-def _base_env(env_name: str, # "CartPole-v1" (gymnasium: a name ending in -v<N>) or "cartpole-balance" (dm_control)
-              num_envs: int, # N copies stepped together: a gymnasium vector env, or a SerialEnv of dm_control tasks
-              device: str = "cpu", # where the TensorDicts live
-             ) -> EnvBase:
-    "`num_envs` copies of `env_name` as one env of batch size `[num_envs]`, with one float32 `\"observation\"` vector."
-    if re.fullmatch(r".+-v\d+", env_name): return GymEnv(env_name, num_envs=num_envs, device=device)
-    if "-" not in env_name:
-        raise ValueError(f"env_name {env_name!r} is neither a gymnasium id (e.g. 'CartPole-v1') nor a dm_control "
-                         "'<domain>-<task>' (e.g. 'cartpole-balance')")
-    from torchrl_lit.envs import DMControlEnv  # dm_control is optional: loaded only for its tasks
-    def one():
-        env = DMControlEnv(*env_name.split("-", 1), device=device)
-        return TransformedEnv(env, Compose(CatTensors(list(env.observation_spec.keys()), "observation"), DoubleToFloat(in_keys_inv=["action"])))
-    return SerialEnv(num_envs, one)
-
 def _is_box(spec) -> bool:
     "Whether `spec` is a float `Bounded` spec (box actions)."
     return isinstance(spec, Bounded) and spec.dtype.is_floating_point
@@ -125,8 +110,8 @@ class _ClipAction(Transform):
 def _make_env(cfg: PPOConfig, # reads env_name, device, normalize_observations, normalize_rewards, action_distribution
               num_envs: int, # N copies stepped together
              ) -> EnvBase:
-    "The environment of a run: `_base_env`, plus `RewardSum` when rewards are rescaled, `VecNorm` (exact running moments) for observations and `_ClipAction` for a Gaussian policy."
-    env, transforms = _base_env(cfg.env_name, num_envs, cfg.device), []
+    "The environment of a run: `make_env`, plus `RewardSum` when rewards are rescaled, `VecNorm` (exact running moments) for observations and `_ClipAction` for a Gaussian policy."
+    env, transforms = make_env(cfg.env_name, num_envs, cfg.device), []
     if cfg.normalize_rewards: transforms.append(RewardSum())  # the logged episode returns stay the environment's
     if cfg.normalize_observations: transforms.append(VecNorm("observation", decay=1.0))  # exact moments of the whole run, as SB3
     if cfg.action_distribution == "normal" and _is_box(env.action_spec): transforms.append(_ClipAction(env.action_spec.low, env.action_spec.high))

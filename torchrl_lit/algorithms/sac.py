@@ -4,21 +4,18 @@
 
 # %% ../../nbs/74_algorithms.sac.ipynb #1f0d4780
 from __future__ import annotations
-import re
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
 import torch
 from ..presets import config_from_preset
 from ..data.replay_buffers import TensorDictReplayBuffer, LazyTensorStorage, RandomSampler
-from ..envs import GymEnv, TransformedEnv, Compose, CatTensors, DoubleToFloat, SerialEnv
-from ..envs.common import EnvBase
 from ..collectors.sync import SyncDataCollector
 from ..modules.recipes import make_sac_models
 from ..objectives.common import SoftUpdate
 from ..objectives.sac import SACLoss
 from ..trainers import (Trainer, ReplayBufferTrainer, RunResult, seed_everything, make_loggers, add_run_hooks,
-                                  run_training)
+                                  run_training,
+                                  make_env)
 
 # %% auto #0
 __all__ = ['SACConfig', 'make_sac_trainer', 'train']
@@ -77,21 +74,6 @@ def _learning_rates(cfg: SACConfig) -> dict[str, float]:
     critic = cfg.lr if cfg.critic_lr is None else cfg.critic_lr
     return {"actor": actor, "critic": critic, "alpha": critic if cfg.alpha_lr is None else cfg.alpha_lr}
 
-# %% ../../nbs/74_algorithms.sac.ipynb #7bc8624b
-def _make_env(env_name: str, # "Pendulum-v1" (gymnasium: a name ending in -v<N>) or "cartpole-balance" (dm_control)
-              num_envs: int | None = None, # N > 0: N copies stepped together (a gymnasium vector env, or a SerialEnv)
-              device: str = "cpu", # where the TensorDicts live
-             ) -> EnvBase:
-    "The environment `env_name`, its observation one float32 vector `\"observation\"` and its action float32."
-    if re.fullmatch(r".+-v\d+", env_name): return GymEnv(env_name, num_envs=num_envs, device=device)
-    if num_envs is not None: return SerialEnv(num_envs, partial(_make_env, env_name, device=device))
-    if "-" not in env_name:
-        raise ValueError(f"env_name {env_name!r} is neither a gymnasium id (e.g. 'Pendulum-v1') nor a dm_control "
-                         "'<domain>-<task>' (e.g. 'cartpole-balance')")
-    from torchrl_lit.envs import DMControlEnv  # dm_control is optional: loaded only for its tasks
-    env = DMControlEnv(*env_name.split("-", 1), device=device)
-    return TransformedEnv(env, Compose(CatTensors(list(env.observation_spec.keys()), "observation"), DoubleToFloat(in_keys_inv=["action"])))
-
 # %% ../../nbs/74_algorithms.sac.ipynb #3ee2cc7a
 def _optimizer(cfg: SACConfig, loss: SACLoss) -> torch.optim.Adam:
     "One Adam over the actor, the critics and log α, each with its own learning rate (a parameter group each)."
@@ -108,7 +90,7 @@ def make_sac_trainer(cfg: SACConfig, # the hyper-parameters
                     ) -> Trainer:
     "Assemble SAC from the library's parts: env, actor and critic, collector, loss, target updater, replay buffer, trainer and hooks."
     seed_everything(cfg.seed)
-    env = _make_env(cfg.env_name, device=cfg.device)
+    env = make_env(cfg.env_name, device=cfg.device)
     actor, qvalue = make_sac_models(env, cfg.hidden_sizes)
     loss = SACLoss(actor, qvalue, num_qvalue_nets=cfg.num_qvalue_nets, loss_function=cfg.loss_function, alpha_init=cfg.alpha_init,
                    target_entropy=cfg.target_entropy, gamma=cfg.gamma).to(cfg.device)
@@ -119,7 +101,7 @@ def make_sac_trainer(cfg: SACConfig, # the hyper-parameters
                       progress_bar=progress, seed=cfg.seed)
     buffer = TensorDictReplayBuffer(storage=LazyTensorStorage(cfg.buffer_size, device=cfg.device), sampler=RandomSampler())
     ReplayBufferTrainer(buffer, cfg.batch_size, cfg.learning_starts).register(trainer)
-    eval_env = _make_env(cfg.env_name, num_envs=cfg.eval_episodes, device=cfg.device)
+    eval_env = make_env(cfg.env_name, num_envs=cfg.eval_episodes, device=cfg.device)
     return add_run_hooks(trainer, actor, eval_env, cfg, run_dir)
 
 # %% ../../nbs/74_algorithms.sac.ipynb #1ae66294
