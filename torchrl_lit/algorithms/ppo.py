@@ -14,7 +14,7 @@ from ..data.tensordict import TensorDict
 from ..data.replay_buffers import TensorDictReplayBuffer, LazyTensorStorage, SamplerWithoutReplacement
 from ..envs import TransformedEnv, Compose, VecNorm, RewardSum, Transform
 from ..data.specs import Bounded
-from ..modules.distributions import TanhNormal
+from ..modules.distributions import TanhNormal, IndependentNormal
 from ..envs.common import EnvBase
 from ..collectors.sync import SyncDataCollector
 from ..modules.recipes import make_ppo_models
@@ -128,21 +128,6 @@ def _orthogonal_init(actor: torch.nn.Module, # the policy: its last nn.Linear ge
             torch.nn.init.orthogonal_(layer.weight, gain=last_gain if i == len(layers) - 1 else 2 ** 0.5)
             torch.nn.init.zeros_(layer.bias)
 
-# %% ../../nbs/72_algorithms.ppo.ipynb #88ab2665
-class _ClippedNormal(torch.distributions.Independent):
-    "SB3's and CleanRL's policy for box actions: a diagonal Gaussian over the whole real line; the env clips its samples (`_ClipAction`)."
-    def __init__(self, loc: torch.Tensor, # the mean, [*B, A]
-                 scale: torch.Tensor): # the standard deviation (> 0), [*B, A]
-        super().__init__(torch.distributions.Normal(loc, scale, validate_args=False), 1, validate_args=False)
-    @property
-    def loc(self) -> torch.Tensor: return self.base_dist.loc
-    @property
-    def scale(self) -> torch.Tensor: return self.base_dist.scale
-    @property
-    def deterministic_sample(self) -> torch.Tensor:
-        "The mean: the action under ExplorationType.DETERMINISTIC (the env clips it)."
-        return self.base_dist.loc
-
 # %% ../../nbs/72_algorithms.ppo.ipynb #bcf992e3
 class _RewardNormalizer(TrainerHookBase):
     "Divide each batch's rewards by the running std of the discounted return, before the advantages are computed."
@@ -229,7 +214,7 @@ def make_ppo_trainer(cfg: PPOConfig, # the hyper-parameters
     actor, critic = make_ppo_models(env, cfg.hidden_sizes)
     if cfg.orthogonal_init: _orthogonal_init(actor, critic)
     if cfg.action_distribution == "normal" and actor.distribution_class is TanhNormal:  # the recipe's squashed head becomes SB3's Gaussian
-        actor.distribution_class, actor.distribution_kwargs = _ClippedNormal, {}
+        actor.distribution_class, actor.distribution_kwargs = IndependentNormal, {}
     loss = _make_loss(cfg, actor, critic).to(cfg.device)
     collector = SyncDataCollector(env, actor, frames_per_batch=cfg.frames_per_batch, total_frames=cfg.total_frames)
     optimizer = torch.optim.Adam(loss.parameters(), lr=cfg.lr, eps=1e-5, fused=True)

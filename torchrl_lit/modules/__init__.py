@@ -6,17 +6,18 @@
 __all__ = ['TensorDictModuleBase', 'TensorDictModule', 'TensorDictSequential', 'MLP', 'ConvNet', 'DuelingMlpDQNet',
            'DuelingCnnDQNet', 'DdpgMlpActor', 'DdpgCnnActor', 'DdpgMlpQNet', 'DdpgCnnQNet', 'NoisyLinear',
            'DistributionalDQNnet', 'ImpalaNet', 'LSTMNet', 'LSTMModule', 'NormalParamExtractor', 'TanhNormal',
-           'TruncatedNormal', 'Delta', 'TanhDelta', 'OneHotCategorical', 'Categorical', 'SafeModule', 'Actor',
-           'ProbabilisticActor', 'ValueOperator', 'QValueActor', 'DistributionalQValueActor', 'ActorValueOperator',
-           'ActorCriticOperator', 'EGreedyModule', 'OrnsteinUhlenbeckModule', 'AdditiveGaussianModule',
-           'unbatched_spec', 'make_dqn_actor', 'reset_noise', 'make_ddpg_actor', 'make_ppo_models', 'make_sac_models']
+           'TruncatedNormal', 'IndependentNormal', 'Delta', 'TanhDelta', 'OneHotCategorical', 'Categorical',
+           'SafeModule', 'Actor', 'ProbabilisticActor', 'ValueOperator', 'QValueActor', 'DistributionalQValueActor',
+           'ActorValueOperator', 'ActorCriticOperator', 'EGreedyModule', 'OrnsteinUhlenbeckModule',
+           'AdditiveGaussianModule', 'unbatched_spec', 'make_dqn_actor', 'reset_noise', 'make_ddpg_actor',
+           'make_ppo_models', 'make_sac_models']
 
 # %% ../../nbs/49_modules.ipynb #2206a4b7
 from ..data.tensordict_module import (TensorDictModuleBase, TensorDictModule, TensorDictSequential)
 from .models import (MLP, ConvNet, DuelingMlpDQNet, DuelingCnnDQNet, DdpgMlpActor, DdpgCnnActor, DdpgMlpQNet, DdpgCnnQNet, NoisyLinear, DistributionalDQNnet, ImpalaNet, LSTMNet, LSTMModule)
-from .distributions import (NormalParamExtractor, TanhNormal, TruncatedNormal, Delta, TanhDelta, OneHotCategorical, Categorical)
+from .distributions import (NormalParamExtractor, TanhNormal, TruncatedNormal, IndependentNormal, Delta, TanhDelta, OneHotCategorical, Categorical)
 from .actors import (SafeModule, Actor, ProbabilisticActor, ValueOperator, QValueActor, DistributionalQValueActor, ActorValueOperator, ActorCriticOperator)
 from .exploration import (EGreedyModule, OrnsteinUhlenbeckModule, AdditiveGaussianModule)
 from .recipes import (unbatched_spec, make_dqn_actor, reset_noise, make_ddpg_actor, make_ppo_models, make_sac_models)
 
-_all_ = ['TensorDictModuleBase', 'TensorDictModule', 'TensorDictSequential', 'MLP', 'ConvNet', 'DuelingMlpDQNet', 'DuelingCnnDQNet', 'DdpgMlpActor', 'DdpgCnnActor', 'DdpgMlpQNet', 'DdpgCnnQNet', 'NoisyLinear', 'DistributionalDQNnet', 'ImpalaNet', 'LSTMNet', 'LSTMModule', 'NormalParamExtractor', 'TanhNormal', 'TruncatedNormal', 'Delta', 'TanhDelta', 'OneHotCategorical', 'Categorical', 'SafeModule', 'Actor', 'ProbabilisticActor', 'ValueOperator', 'QValueActor', 'DistributionalQValueActor', 'ActorValueOperator', 'ActorCriticOperator', 'EGreedyModule', 'OrnsteinUhlenbeckModule', 'AdditiveGaussianModule', 'unbatched_spec', 'make_dqn_actor', 'reset_noise', 'make_ddpg_actor', 'make_ppo_models', 'make_sac_models']
+_all_ = ['TensorDictModuleBase', 'TensorDictModule', 'TensorDictSequential', 'MLP', 'ConvNet', 'DuelingMlpDQNet', 'DuelingCnnDQNet', 'DdpgMlpActor', 'DdpgCnnActor', 'DdpgMlpQNet', 'DdpgCnnQNet', 'NoisyLinear', 'DistributionalDQNnet', 'ImpalaNet', 'LSTMNet', 'LSTMModule', 'NormalParamExtractor', 'TanhNormal', 'TruncatedNormal', 'IndependentNormal', 'Delta', 'TanhDelta', 'OneHotCategorical', 'Categorical', 'SafeModule', 'Actor', 'ProbabilisticActor', 'ValueOperator', 'QValueActor', 'DistributionalQValueActor', 'ActorValueOperator', 'ActorCriticOperator', 'EGreedyModule', 'OrnsteinUhlenbeckModule', 'AdditiveGaussianModule', 'unbatched_spec', 'make_dqn_actor', 'reset_noise', 'make_ddpg_actor', 'make_ppo_models', 'make_sac_models']

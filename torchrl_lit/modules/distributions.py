@@ -13,7 +13,8 @@ from torch import nn, distributions as D
 from torch.distributions import constraints
 
 # %% auto #0
-__all__ = ['NormalParamExtractor', 'TanhNormal', 'TruncatedNormal', 'Delta', 'TanhDelta', 'OneHotCategorical', 'Categorical']
+__all__ = ['NormalParamExtractor', 'TanhNormal', 'TruncatedNormal', 'IndependentNormal', 'Delta', 'TanhDelta',
+           'OneHotCategorical', 'Categorical']
 
 # %% ../../nbs/41_modules.distributions.ipynb #d821d506
 def _biased_softplus(x: torch.Tensor, bias: float) -> torch.Tensor:
@@ -260,6 +261,25 @@ def mode(self: TruncatedNormal) -> torch.Tensor:
 def deterministic_sample(self: TruncatedNormal) -> torch.Tensor:
     "The action under ExplorationType.DETERMINISTIC: `mode`."
     return self.mode
+
+# %% ../../nbs/41_modules.distributions.ipynb #a0dd3dd9
+class IndependentNormal(D.Independent):
+    "A diagonal Gaussian over the whole real line whose last `event_dims` dims form one action; `deterministic_sample` is its mean."
+    def __init__(self,
+                 loc: torch.Tensor, # the mean, [*B, A]
+                 scale: torch.Tensor, # the standard deviation (> 0), [*B, A]
+                 event_dims: int = 1, # trailing dims that form one action
+                ):
+        _split_shape(loc.shape, event_dims, type(self).__name__)
+        super().__init__(D.Normal(loc, scale, validate_args=False), event_dims, validate_args=False)
+
+    loc = property(lambda self: self.base_dist.loc)
+    scale = property(lambda self: self.base_dist.scale)
+    mode = deterministic_sample = property(lambda self: self.base_dist.loc)
+
+    def expand(self, batch_shape: torch.Size, _instance=None) -> IndependentNormal:
+        "This distribution with its batch dims expanded to `batch_shape`."
+        return super().expand(batch_shape, _instance or type(self).__new__(type(self)))
 
 # %% ../../nbs/41_modules.distributions.ipynb #adc5de18
 class Delta(D.Distribution):
