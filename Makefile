@@ -19,7 +19,7 @@ help:
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -c constraints.txt -e ".[dev]"
+	$(BIN)/python -m pip install -q -c constraints.txt -e ".[dev,distributed]"
 	@touch $(STAMP)
 
 demo: $(STAMP)
@@ -80,7 +80,7 @@ $(BENCH_VENV)/.installed: pyproject.toml
 	$(BENCH_VENV)/bin/python -m pip install -q --upgrade pip
 	$(BENCH_VENV)/bin/python -m pip install -q torch==2.14.1 torchrl==0.14.1 "tensordict>=0.14,<0.15" \
 	    gymnasium==1.4.0 "numpy>=1.24" tqdm cloudpickle matplotlib fastcore \
-	    stable-baselines3==2.9.2 dm_control==1.0.50 mujoco==3.17.0
+	    stable-baselines3==2.9.2 dm_control==1.0.50 mujoco==3.17.0 ray==2.60.0
 	$(BENCH_VENV)/bin/python -m pip install -q --no-deps -e .
 	@touch $@
 

@@ -2,7 +2,10 @@
 from pathlib import Path
 import pytest
 import torch
-from torchrl_lit.objectives.value import (generalized_advantage_estimate, td0_return_estimate, td_lambda_return_estimate,
+from torch import nn
+from torchrl_lit.data.tensordict import TensorDict
+from torchrl_lit.modules import ProbabilisticActor, TensorDictModule, ValueOperator
+from torchrl_lit.objectives.value import (VTrace, generalized_advantage_estimate, td0_return_estimate, td_lambda_return_estimate,
                                           vtrace_advantage_estimate)
 
 REF = torch.load(Path(__file__).parent / "data" / "returns_reference.pt", weights_only=True)
@@ -40,3 +43,28 @@ def test_vtrace(i):
     advantage, value_target = vtrace_advantage_estimate(GAMMA, X["log_pi"], X["log_mu"], SV, NSV, R, D, T, rho_thresh, c_thresh)
     close(advantage, f"vtrace_advantage_{i}")
     close(value_target, f"vtrace_value_target_{i}")
+
+
+def _mlp(weights: dict) -> nn.Sequential:
+    "The Linear-Tanh-Linear network of a stored state dict (sizes read from the weights)."
+    hidden, obs_dim = weights["0.weight"].shape
+    net = nn.Sequential(nn.Linear(obs_dim, hidden), nn.Tanh(), nn.Linear(hidden, weights["2.bias"].shape[0]))
+    net.load_state_dict(weights)
+    return net
+
+
+@pytest.mark.parametrize("i", range(len(REF["vtrace_thresholds"])))
+def test_vtrace_module(i):
+    module = REF["vtrace_module"]
+    x, nets, rho_thresh, c_thresh = module["inputs"], module["networks"], *REF["vtrace_thresholds"][i]
+    actor = ProbabilisticActor(TensorDictModule(_mlp(nets["actor"]), in_keys=["observation"], out_keys=["logits"]),
+                               in_keys=["logits"], distribution_class=torch.distributions.Categorical, return_log_prob=True)
+    critic = ValueOperator(_mlp(nets["critic"]), in_keys=["observation"])
+    batch = TensorDict({"observation": x["observation"], "action": x["action"], "sample_log_prob": x["sample_log_prob"],
+                        "next": {"observation": x["next_observation"], "reward": x["reward"], "done": x["done"],
+                                 "terminated": x["terminated"]}}, batch_size=x["action"].shape)
+    assert (x["done"] & x["terminated"]).any() and (x["done"] & ~x["terminated"]).any()
+    VTrace(GAMMA, actor, critic, rho_thresh=rho_thresh, c_thresh=c_thresh)(batch)
+    for key in ("advantage", "value_target"):
+        torch.testing.assert_close(batch.get(key), module["outputs"][f"{key}_{i}"], atol=1e-5, rtol=1e-5,
+                                   msg=lambda m: f"VTrace module {key}_{i}: {m}")

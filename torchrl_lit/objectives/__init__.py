@@ -4,17 +4,17 @@
 
 # %% auto #0
 __all__ = ['td0_return_estimate', 'td_lambda_return_estimate', 'generalized_advantage_estimate', 'vtrace_advantage_estimate',
-           'ValueEstimatorBase', 'TD0Estimator', 'TDLambdaEstimator', 'GAE', 'n_step_return', 'LossModule',
+           'ValueEstimatorBase', 'TD0Estimator', 'TDLambdaEstimator', 'GAE', 'VTrace', 'n_step_return', 'LossModule',
            'sum_losses', 'distance_loss', 'TargetNetUpdater', 'SoftUpdate', 'HardUpdate', 'DQNLoss',
            'DistributionalDQNLoss', 'DDPGLoss', 'TD3Loss', 'SACLoss', 'REDQLoss', 'A2CLoss', 'PPOLoss', 'ClipPPOLoss',
            'KLPENPPOLoss']
 
 # %% ../../nbs/59_objectives.ipynb #61305214
-from .value import (td0_return_estimate, td_lambda_return_estimate, generalized_advantage_estimate, vtrace_advantage_estimate, ValueEstimatorBase, TD0Estimator, TDLambdaEstimator, GAE, n_step_return)
+from .value import (td0_return_estimate, td_lambda_return_estimate, generalized_advantage_estimate, vtrace_advantage_estimate, ValueEstimatorBase, TD0Estimator, TDLambdaEstimator, GAE, VTrace, n_step_return)
 from .common import (LossModule, sum_losses, distance_loss, TargetNetUpdater, SoftUpdate, HardUpdate)
 from .dqn import (DQNLoss, DistributionalDQNLoss)
 from .ddpg import (DDPGLoss, TD3Loss)
 from .sac import (SACLoss, REDQLoss)
 from .ppo import (A2CLoss, PPOLoss, ClipPPOLoss, KLPENPPOLoss)
 
-_all_ = ['td0_return_estimate', 'td_lambda_return_estimate', 'generalized_advantage_estimate', 'vtrace_advantage_estimate', 'ValueEstimatorBase', 'TD0Estimator', 'TDLambdaEstimator', 'GAE', 'n_step_return', 'LossModule', 'sum_losses', 'distance_loss', 'TargetNetUpdater', 'SoftUpdate', 'HardUpdate', 'DQNLoss', 'DistributionalDQNLoss', 'DDPGLoss', 'TD3Loss', 'SACLoss', 'REDQLoss', 'A2CLoss', 'PPOLoss', 'ClipPPOLoss', 'KLPENPPOLoss']
+_all_ = ['td0_return_estimate', 'td_lambda_return_estimate', 'generalized_advantage_estimate', 'vtrace_advantage_estimate', 'ValueEstimatorBase', 'TD0Estimator', 'TDLambdaEstimator', 'GAE', 'VTrace', 'n_step_return', 'LossModule', 'sum_losses', 'distance_loss', 'TargetNetUpdater', 'SoftUpdate', 'HardUpdate', 'DQNLoss', 'DistributionalDQNLoss', 'DDPGLoss', 'TD3Loss', 'SACLoss', 'REDQLoss', 'A2CLoss', 'PPOLoss', 'ClipPPOLoss', 'KLPENPPOLoss']

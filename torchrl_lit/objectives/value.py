@@ -14,7 +14,7 @@ from .common import _entry
 
 # %% auto #0
 __all__ = ['td0_return_estimate', 'td_lambda_return_estimate', 'generalized_advantage_estimate', 'vtrace_advantage_estimate',
-           'ValueEstimatorBase', 'TD0Estimator', 'TDLambdaEstimator', 'GAE', 'n_step_return']
+           'ValueEstimatorBase', 'TD0Estimator', 'TDLambdaEstimator', 'GAE', 'VTrace', 'n_step_return']
 
 # %% ../../nbs/50_objectives.value.ipynb #b507ffea
 def _reverse_scan(x:torch.Tensor, # [*B, T, F]: the inputs x_t, time at dim -2
@@ -123,6 +123,11 @@ class ValueEstimatorBase(nn.Module):
     def forward(self, tensordict:TensorDict, # batch size [*B, T], time last; holds ("next", "reward"/"done"/"terminated")
                ) -> TensorDict: # the same TensorDict, with "advantage" and "value_target" [*B, T, 1]
         "Compute the values if a value network is set, then write `advantage` and `value_target`."
+        advantage, value_target = self._estimate(*self._read(tensordict))
+        return tensordict.set("advantage", advantage).set("value_target", value_target)
+
+    def _read(self, tensordict:TensorDict) -> tuple[torch.Tensor, ...]:
+        "Check the batch, run the value network if set; return (state_value, next_state_value, reward, done, terminated), each [*B, T, 1]."
         who = type(self).__name__
         if not isinstance(tensordict, TensorDict) or tensordict.batch_dims == 0:
             got = f"batch size {list(tensordict.batch_size)}" if isinstance(tensordict, TensorDict) else type(tensordict).__name__
@@ -137,8 +142,7 @@ class ValueEstimatorBase(nn.Module):
                "for an env that never truncates, set terminated to done.")
         flags = [_entry(tensordict, ("next", k), who, fix) for k in ("done", "terminated")]
         reward = _entry(tensordict, ("next", "reward"), who, "Collect with an env that writes it.")
-        advantage, value_target = self._estimate(*values, reward, *flags)
-        return tensordict.set("advantage", advantage).set("value_target", value_target)
+        return (*values, reward, *flags)
 
     def _estimate(self, state_value, next_state_value, reward, done, terminated) -> tuple[torch.Tensor, torch.Tensor]:
         "Return (advantage, value_target), each [*B, T, 1] (the hook subclasses fill in)."
@@ -183,3 +187,42 @@ class GAE(ValueEstimatorBase):
         advantage, target = generalized_advantage_estimate(self.gamma, self.lmbda, state_value, next_state_value, reward, done, terminated)
         if self.average_gae: advantage = (advantage - advantage.mean()) / advantage.std().clamp_min(1e-4)
         return advantage, target
+
+# %% ../../nbs/50_objectives.value.ipynb #4e2706e6
+class VTrace(ValueEstimatorBase):
+    "V-trace targets and advantages for trajectories a behaviour policy μ collected, corrected towards the actor's policy π."
+    def __init__(self, gamma:float, # discount
+                 actor_network:nn.Module, # the learner's policy π: has get_dist(tensordict) (a ProbabilisticActor)
+                 value_network:Callable|None=None, # writes "state_value"; None: read the entries
+                 rho_thresh:float=1.0, # ρ̄ > 0: truncates the weight of each TD error; decides the fixed point
+                 c_thresh:float=1.0): # c̄ > 0: truncates the traces; decides how fast the estimate contracts
+        super().__init__(value_network)
+        who = type(self).__name__
+        if not hasattr(actor_network, "get_dist"):
+            raise TypeError(f"{who}'s actor_network must have get_dist(tensordict) (a ProbabilisticActor), "
+                            f"received {type(actor_network).__name__}")
+        if not (rho_thresh > 0 and c_thresh > 0):
+            raise ValueError(f"{who}: rho_thresh and c_thresh must be > 0 (the paper uses 1.0; math.inf turns truncation off), "
+                             f"received {rho_thresh} and {c_thresh}")
+        self.gamma, self.actor_network, self.rho_thresh, self.c_thresh = gamma, actor_network, rho_thresh, c_thresh
+
+    @torch.no_grad()
+    def forward(self, tensordict:TensorDict, # trajectories [*B, T] holding "action" and μ's "sample_log_prob" [*B, T]
+               ) -> TensorDict: # the same TensorDict, with "advantage" and "value_target" [*B, T, 1]
+        "Score the stored actions under π and μ, compute the values if a value network is set, then write `advantage` and `value_target`."
+        inputs = self._read(tensordict)  # V(s_t), V(s_{t+1}), r_t, done, terminated: [*B, T, 1]
+        advantage, value_target = vtrace_advantage_estimate(self.gamma, *self._log_probs(tensordict), *inputs,
+                                                            self.rho_thresh, self.c_thresh)
+        return tensordict.set("advantage", advantage).set("value_target", value_target)
+
+    def _log_probs(self, tensordict:TensorDict) -> tuple[torch.Tensor, torch.Tensor]:
+        "log π(a_t|s_t) under the actor and log μ(a_t|s_t) as stored when acting, each [*B, T, 1]."
+        who = type(self).__name__
+        log_mu = _entry(tensordict, "sample_log_prob", who,
+                        "Collect with ProbabilisticActor(..., return_log_prob=True), which writes it.", ())
+        action = _entry(tensordict, "action", who, "Collect the batch with the actor (it writes 'action').")
+        log_pi = self.actor_network.get_dist(tensordict.exclude()).log_prob(action)  # the actor writes into a shallow copy
+        if log_pi.shape != tensordict.batch_size:
+            raise ValueError(f"{who}: log π(a|s) has shape {list(log_pi.shape)}, expected the batch size {list(tensordict.batch_size)}: "
+                             f"check the action's shape {list(action.shape)} and the distribution's event dims")
+        return log_pi.unsqueeze(-1), log_mu.unsqueeze(-1)  # [*B, T, 1]
