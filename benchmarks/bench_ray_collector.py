@@ -6,8 +6,9 @@ that is a real network: a `TensorDictModule` over `Linear(4,64)-Tanh-Linear(64,6
 one-hot argmax as the action (ours: torchrl_lit's TensorDictModule; TorchRL's: tensordict.nn.TensorDictModule).
 - "collect": 20 batches, no weight updates;
 - "collect + update": the learner calls `update_policy_weights_()` after every batch, as an asynchronous learner does.
-One local Ray instance (2 CPUs, no dashboard) serves both Ray collectors; each repeat builds a collector, warms it up with
-two batches, times it and shuts it down before the next contender runs (interleaved). Median of the repeats.
+One local Ray instance (2 CPUs, no dashboard) serves both Ray collectors; each run builds a collector, warms it up with
+two batches, times it and shuts it down before the next one starts; every repeat runs both modes and all contenders
+(interleaved). Median of the repeats.
 Start-up: a fresh process per side measures `ray.init` + building the collector + its first batch.
 Run: `.venv-bench/bin/python benchmarks/bench_ray_collector.py [--repeats 5]`.
 """
@@ -53,7 +54,8 @@ def ours_ray():
 
 
 def ours_multi():
-    return MultiaSyncDataCollector([make_cartpole] * 2, TensorDictModule(GreedyMLP(), ["observation"], ["action"]), frames_per_batch=FRAMES)
+    return MultiaSyncDataCollector([make_cartpole] * 2, TensorDictModule(GreedyMLP(), ["observation"], ["action"]), frames_per_batch=FRAMES,
+                                   mp_start_method="fork")  # Linux's default, which importing torchrl turns into spawn
 
 
 def torchrl_ray():
@@ -112,13 +114,12 @@ def main():
     init_ray({"log_to_driver": False})  # TorchRL's workers print their collector at every batch
     contenders = {"torchrl_lit RayCollector": ours_ray, "TorchRL RayCollector": torchrl_ray, "torchrl_lit MultiaSyncDataCollector": ours_multi}
     if TorchRLRayCollector is None: contenders.pop("TorchRL RayCollector")
-    rows = []
-    for update in (False, True):
-        times = {name: [] for name in contenders}
-        for _ in range(args.repeats):
-            for name, make in contenders.items(): times[name].append(run(make, update))
-        fps = {name: FRAMES * BATCHES / statistics.median(ts) for name, ts in times.items()}
-        rows.append(("collect + update" if update else "collect", fps))
+    times = {(update, name): [] for update in (False, True) for name in contenders}
+    for _ in range(args.repeats):  # both modes and all contenders in every repeat: they see the same machine load
+        for update in (False, True):
+            for name, make in contenders.items(): times[update, name].append(run(make, update))
+    rows = [("collect + update" if update else "collect", {name: FRAMES * BATCHES / statistics.median(times[update, name]) for name in contenders})
+            for update in (False, True)]
     ray.shutdown()
     peer_name = "TorchRL RayCollector"
     print(f"| {'mode':18s} | {'collector':36s} | {'frames/s':>9s} | {'vs TorchRL Ray':>14s} |")

@@ -509,23 +509,34 @@ def save(self: Trainer,
     return path
 
 # %% ../nbs/60b_trainers_logging.ipynb #ea73bbc4
+def _checkpoint_folder(path: Path) -> Path:
+    "`path`, or the previous checkpoint `path.old` when a save was interrupted between its two renames (with a warning naming it)."
+    old = path.with_name(path.name + ".old")
+    if (path / "trainer.pt").is_file() or not (old / "trainer.pt").is_file(): return path
+    warnings.warn(f"{path} is missing: the last save was interrupted before it finished; loading the previous checkpoint {old}")
+    return old
+
 @patch
 def load(self: Trainer,
          path: str | Path, # a folder written by `save`
         ) -> Trainer:
-    "Restore the run saved at `path` into this trainer (built as the saved one was); `train()` then continues it."
-    file = Path(path) / "trainer.pt"
+    "Restore the run saved at `path` (or, after an interrupted save, at `path.old`) into this trainer, built as the saved one was."
+    path = _checkpoint_folder(Path(path))
+    file = path / "trainer.pt"
     if not file.is_file(): raise FileNotFoundError(f"no checkpoint at {file}: pass the folder that trainer.save(path) (or a Checkpointer) wrote")
-    state = torch.load(file, weights_only=False)  # our own file: it holds pickled environments and RNG states
+    try: state = torch.load(file, weights_only=False)  # our own file: it holds pickled environments and RNG states
+    except Exception as exc:
+        raise ValueError(f"{file} cannot be read as a trainer checkpoint ({type(exc).__name__}: {str(exc)[:200]}): it is truncated or "
+                         "damaged (trainer.save never leaves it so: was it copied or written by something else?)") from exc
     if set(state["modules"]) != set(self._modules) or len(state["loggers"]) != len(self.loggers):
-        raise KeyError(f"the checkpoint holds the modules {sorted(state['modules'])} and {len(state['loggers'])} loggers, this trainer "
+        raise KeyError(f"{file} holds the modules {sorted(state['modules'])} and {len(state['loggers'])} loggers, this trainer "
                        f"{sorted(self._modules)} and {len(self.loggers)}: build the trainer with the same hooks and loggers before load")
     self.loss_module.load_state_dict(state["loss_module"]); self.optimizer.load_state_dict(state["optimizer"])
     if self.exploration is not None: self.exploration.load_state_dict(state["exploration"])
     if state["target_updater"] is not None: self.target_updater.load_state_dict(state["target_updater"])
     for name, module in self._modules.items(): module.load_state_dict(state["modules"][name])
     for logger, logger_state in zip(self.loggers, state["loggers"]): logger.load_state_dict(logger_state)
-    if self.replay_buffer is not None: self.replay_buffer.loads(Path(path) / "replay_buffer")
+    if self.replay_buffer is not None: self.replay_buffer.loads(path / "replay_buffer")
     _load_collector_state(self.collector, state["collector"])
     self.optim_steps, self.seconds, self._next_log = state["optim_steps"], state["seconds"], state["next_log"]
     self._pending, self.last_metrics = state["pending"], state["last_metrics"]
@@ -637,6 +648,14 @@ def add_run_hooks(trainer: Trainer, # the algorithm's trainer
     return trainer
 
 # %% ../nbs/60b_trainers_logging.ipynb #6aea8e7b
+def _check_run_config(cfg):
+    "Raise, naming the field, its value and the valid range, when a field that every run reads is not a positive int."
+    for name in ("total_frames", "eval_interval", "eval_episodes", "eval_max_steps", "log_interval", "checkpoint_interval"):
+        value = getattr(cfg, name, 1)
+        if name == "checkpoint_interval" and value is None: continue  # one checkpoint, at the end
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise ValueError(f"{name} must be a positive int (>= 1), received {value!r}")
+
 def run_training(name: str, # the algorithm, for the default folder and the curve's title, e.g. "dqn"
                  cfg, # the algorithm's config dataclass (reads `env_name` and `seed`); written to `config.json`
                  make_trainer: Callable, # `make_trainer(cfg, run_dir, progress) -> Trainer`
@@ -645,6 +664,7 @@ def run_training(name: str, # the algorithm, for the default folder and the curv
                  target: float | None = None, # a dashed line on the learning curve, e.g. the learning bar
                 ) -> RunResult:
     "Build the trainer, train it, and leave `config.json`, `metrics.csv`, `learning_curve.png` and the checkpoint in `run_dir`."
+    _check_run_config(cfg)  # a zero interval would never advance, a zero or negative total_frames never end
     run_dir = Path(run_dir or f"runs/{name}-{cfg.env_name}-seed{cfg.seed}-{time.strftime('%Y%m%d-%H%M%S')}")
     run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / "config.json").write_text(json.dumps(dataclasses.asdict(cfg), indent=1))
@@ -653,6 +673,11 @@ def run_training(name: str, # the algorithm, for the default folder and the curv
     torch.distributions.Distribution.set_default_validate_args(False)
     try:
         trainer = make_trainer(cfg, run_dir, progress)
+        total, batch = (getattr(trainer.collector, name, 0) for name in ("total_frames", "frames_per_batch"))
+        if 0 < total < batch:
+            trainer.collector.shutdown()
+            raise ValueError(f"total_frames={total} is less than one batch of {batch} frames, which the run would collect anyway: "
+                             f"pass total_frames >= {batch}, or a smaller batch")
         trainer.train()
     finally:
         torch.set_num_threads(threads)

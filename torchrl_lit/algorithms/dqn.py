@@ -61,6 +61,17 @@ class DQNConfig:
     log_interval: int = 1_000 # frames between two rows of metrics.csv
     checkpoint_interval: int | None = None # frames between checkpoints (None: one at the end)
 
+    def __post_init__(self):
+        for name in ("total_frames", "batch_size", "buffer_size", "train_freq", "gradient_steps", "target_update_interval", "n_steps"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"{name} must be a positive int (>= 1), received {value!r}")
+        if not isinstance(self.learning_starts, int) or self.learning_starts < 0:
+            raise ValueError(f"learning_starts must be an int >= 0, received {self.learning_starts!r}")
+        if self.total_frames < self.train_freq:
+            raise ValueError(f"total_frames={self.total_frames} is less than one round of train_freq={self.train_freq} frames, which the run "
+                             f"would collect anyway: pass total_frames >= {self.train_freq}, or a smaller train_freq")
+
 # %% ../../nbs/70_algorithms.dqn.ipynb #58d4e112
 def _from_preset(cls, name: str, # a section of settings.ini, e.g. "dqn.CartPole-v1" or "rainbow.CartPole-v1"
                  **overrides) -> DQNConfig: # values that win over the preset, e.g. seed=3

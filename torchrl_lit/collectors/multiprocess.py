@@ -4,7 +4,9 @@
 
 # %% ../../nbs/31_collectors.multiprocess.ipynb #d71757d3
 from __future__ import annotations
+import os
 import pickle
+import threading
 import time
 import traceback
 from multiprocessing.connection import Connection, wait
@@ -15,6 +17,7 @@ import torch.multiprocessing as mp
 from torch import nn
 from fastcore.basics import patch
 from ..data.tensordict import TensorDict
+from ..envs.batched import _cannot_pickle, _check_not_bootstrapping
 from ..envs.common import EnvBase
 from ..envs.utils import ExplorationType
 from .sync import SyncDataCollector, split_trajectories
@@ -28,10 +31,20 @@ def _share(policy: Callable, weights: dict[str, torch.Tensor] | None):
     if weights is None: return
     for name, tensor in policy.state_dict(keep_vars=True).items(): tensor.data = weights[name]
 
-def _worker(pipe: Connection, payload: bytes, weights: dict | None, idx: int, n_workers: int, seed: int):
-    "A worker process: a `SyncDataCollector` serving `next`/`seed`/`close` commands over `pipe`."
+def _exit_with_parent(parent_pid: int, period: float = 0.5):
+    "Start a daemon thread that ends this process as soon as its parent `parent_pid` is gone (checked every `period` seconds)."
+    def watch():
+        while os.getppid() == parent_pid: time.sleep(period)
+        os._exit(1)  # orphaned: nobody will read what this worker collects
+    threading.Thread(target=watch, name="parent-watchdog", daemon=True).start()
+
+def _worker(pipe: Connection, payload: bytes, weights: dict | None, idx: int, n_workers: int, seed: int,
+            parent_pid: int, inherited: Sequence[Connection] = ()):
+    "A worker process: a `SyncDataCollector` serving `next`/`seed`/`close` commands over `pipe` until the command `close` or its parent's death."
+    for conn in inherited: conn.close()  # fork's copies of the main process's pipe ends: without them its death reads as EOF here
+    _exit_with_parent(parent_pid)
     torch.set_num_threads(1)
-    collector = None
+    collector, orphaned = None, False
     try:
         create_env_fn, policy, kwargs = cloudpickle.loads(payload)
         _share(policy, weights)
@@ -44,13 +57,23 @@ def _worker(pipe: Connection, payload: bytes, weights: dict | None, idx: int, n_
             batch = collector.next()
             batch["collector", "traj_ids"] = batch["collector", "traj_ids"] * n_workers + idx
             pipe.send(("batch", (pickle.dumps(batch, protocol=5), start, time.time())))
-    except (KeyboardInterrupt, EOFError, BrokenPipeError): pass  # the main process went away
+    except (KeyboardInterrupt, EOFError, ConnectionError): orphaned = True  # the main process went away
     except Exception: pipe.send(("error", traceback.format_exc()))
     finally:
         if collector is not None: collector.shutdown()
         pipe.close()
+    if orphaned: os._exit(0)  # nobody waits for this process: skip the interpreter's teardown (seconds under spawn)
 
 # %% ../../nbs/31_collectors.multiprocess.ipynb #ca6f5409
+def _payload(owner: str, make_env: Callable, policy: Callable | None, kwargs: dict) -> bytes:
+    "What a worker needs, cloudpickled; if that fails, an error naming the factory or policy that cannot be pickled."
+    try: return cloudpickle.dumps((make_env, policy, kwargs))
+    except Exception as exc: error = exc
+    for what, obj in (("env factory", make_env), ("policy", policy)):
+        try: cloudpickle.dumps(obj)
+        except Exception as exc: raise _cannot_pickle(what, obj, exc) from exc
+    raise TypeError(f"{owner} cannot pickle its arguments {kwargs} to send them to its workers: {error}") from error
+
 class _MultiCollector:
     "Workers running `SyncDataCollector`s; subclasses decide how batches are requested and yielded."
     def __init__(self,
@@ -60,45 +83,73 @@ class _MultiCollector:
                  worker_frames: int, # frames each worker collects per request
                  total_frames: int = -1, # stop after this many frames; -1: never
                  mp_start_method: str | None = None, # "fork", "spawn", "forkserver"; None: the platform's default
+                 timeout: float = 120.0, # seconds a worker may take to collect one batch (to start: at least 120) before the collector raises
                  **kwargs): # the other `SyncDataCollector` arguments
+        _check_not_bootstrapping(type(self).__name__)
         if isinstance(create_env_fn, EnvBase) or callable(create_env_fn) or not len(create_env_fn):
             raise TypeError(f"{type(self).__name__} expects a list of env factories, one per worker, received {type(create_env_fn).__name__}; "
                             f"e.g. {type(self).__name__}([make_env] * 2, policy, ...)")
         if not isinstance(total_frames, int) or total_frames == 0 or total_frames < -1:
             raise ValueError(f"total_frames must be a positive int or -1 (never stop), received {total_frames!r}")
-        self.policy, self.frames_per_batch, self.total_frames = policy, frames_per_batch, total_frames
+        if not isinstance(timeout, (int, float)) or not timeout > 0:
+            raise ValueError(f"timeout must be a positive number of seconds, received {timeout!r}")
+        self.policy, self.frames_per_batch, self.total_frames, self.timeout = policy, frames_per_batch, total_frames, timeout
         self.split_trajs, self.frames, self.batches, self.timeline = kwargs.pop("split_trajs", False), 0, 0, []
         self.n_workers, self._closed = len(create_env_fn), False
         self._weights = {k: v.detach().clone().share_memory_() for k, v in policy.state_dict().items()} if isinstance(policy, nn.Module) else None
         ctx, seed = mp.get_context(mp_start_method), int(torch.randint(0, 2**31 - 1 - self.n_workers, ()))
+        fork = ctx.get_start_method() == "fork"
         self._pipes, self._procs = [], []
         for i, make_env in enumerate(create_env_fn):
-            payload = cloudpickle.dumps((make_env, policy, dict(kwargs, frames_per_batch=worker_frames)))
+            payload = _payload(type(self).__name__, make_env, policy, dict(kwargs, frames_per_batch=worker_frames))
             parent, child = ctx.Pipe()
-            proc = ctx.Process(target=_worker, args=(child, payload, self._weights, i, self.n_workers, seed + i), daemon=True)
+            inherited = [*self._pipes, parent] if fork else []  # the ends a forked worker would hold copies of
+            proc = ctx.Process(target=_worker, args=(child, payload, self._weights, i, self.n_workers, seed + i, os.getpid(), inherited), daemon=True)
             proc.start(); child.close()
             self._pipes.append(parent); self._procs.append(proc)
-        for i in range(self.n_workers): self._recv(i)  # "ready", or the worker's error
+        started = time.monotonic()
+        for i in range(self.n_workers): self._recv(i, "start", started, max(timeout, 120.0))  # "ready", or the worker's error
 
 # %% ../../nbs/31_collectors.multiprocess.ipynb #f7c72519
 @patch
-def _recv(self: _MultiCollector, i: int):
-    "The next message of worker `i`; its error, or its death, raised here."
-    pipe, proc = self._pipes[i], self._procs[i]
-    while not pipe.poll(0.5):
-        if not proc.is_alive():
-            self.shutdown()
-            raise RuntimeError(f"worker {i} of {type(self).__name__} (pid {proc.pid}) died with exit code {proc.exitcode} without a message")
-    kind, value = pipe.recv()
+def _fail(self: _MultiCollector, i: int, what: str, died: bool, limit: float | None = None) -> Exception:
+    "Shut every worker down; the error saying that worker `i` died (with its exit code) or hung (silent for `limit` s) during `what`."
+    proc = self._procs[i]
+    name = f"worker {i} of {type(self).__name__} (pid {proc.pid})"
+    if died: proc.join(1)  # reap it: its exit code, and no zombie
+    else: proc.kill(); proc.join(5)  # hung (or stopped): SIGKILL works where a polite close would wait
+    self.shutdown()
+    if not died:
+        return TimeoutError(f"{name} did not answer {what!r} within {limit or self.timeout} s; the collector is shut down. "
+                            "Pass a larger timeout= if the env or policy is that slow")
+    hint = "; its own error is printed above (under 'spawn', a script without `if __name__ == \"__main__\":` ends this way)" if what == "start" else ""
+    return RuntimeError(f"{name} died during {what!r} with exit code {proc.exitcode}; the collector is shut down{hint}")
+
+@patch
+def _send(self: _MultiCollector, i: int, command: tuple):
+    "Send `command` to worker `i`; its death raised here."
+    try: self._pipes[i].send(command)
+    except OSError: raise self._fail(i, command[0], died=True) from None
+
+@patch
+def _recv(self: _MultiCollector, i: int, what: str = "next", since: float | None = None, limit: float | None = None):
+    "The next message of worker `i`, asked for at `since` (`time.monotonic()`); its error, its death or its silence past `limit` (default `timeout`) raised here."
+    pipe, proc, limit = self._pipes[i], self._procs[i], limit or self.timeout
+    deadline = (time.monotonic() if since is None else since) + limit
+    while not pipe.poll(min(0.5, max(0.0, deadline - time.monotonic()))):
+        if not proc.is_alive(): raise self._fail(i, what, died=True)
+        if time.monotonic() >= deadline: raise self._fail(i, what, died=False, limit=limit)
+    try: kind, value = pipe.recv()
+    except (EOFError, OSError): raise self._fail(i, what, died=True) from None
     if kind == "error":
         self.shutdown()
         raise RuntimeError(f"worker {i} of {type(self).__name__} raised:\n{value}")
     return value
 
 @patch
-def _batch(self: _MultiCollector, i: int) -> TensorDict:
-    "Receive worker `i`'s batch and note when it was collected."
-    data, start, end = self._recv(i)
+def _batch(self: _MultiCollector, i: int, since: float | None = None) -> TensorDict:
+    "Receive worker `i`'s batch (asked for at `since`) and note when it was collected."
+    data, start, end = self._recv(i, "next", since)
     self.timeline.append((i, start, end))
     return pickle.loads(data)
 
@@ -118,8 +169,8 @@ def set_seed(self: _MultiCollector, seed: int) -> int:
     "Seed worker i with `seed + i` (each resets before its next batch); returns `seed`."
     self._check_open()
     self._drain()
-    for i, pipe in enumerate(self._pipes): pipe.send(("seed", seed + i))
-    for i in range(self.n_workers): self._recv(i)
+    for i in range(self.n_workers): self._send(i, ("seed", seed + i))
+    for i in range(self.n_workers): self._recv(i, "seed")
     return seed
 
 @patch
@@ -181,20 +232,22 @@ class MultiSyncDataCollector(_MultiCollector):
                  device: str | torch.device | None = None, # where the workers' policies read
                  exploration_type: ExplorationType = ExplorationType.RANDOM, # the exploration type the policy acts under
                  mp_start_method: str | None = None, # "fork", "spawn", "forkserver"; None: the platform's default
+                 timeout: float = 120.0, # seconds a worker may take to collect one batch (to start: at least 120) before the collector raises
                 ):
         n = len(create_env_fn) if isinstance(create_env_fn, (list, tuple)) else 1
         if not isinstance(frames_per_batch, int) or frames_per_batch < 1 or frames_per_batch % n:
             raise ValueError(f"frames_per_batch must be a positive multiple of the {n} workers, received {frames_per_batch!r}; "
                              f"e.g. frames_per_batch={max(1, frames_per_batch // n if isinstance(frames_per_batch, int) else 100) * n}")
-        super().__init__(create_env_fn, policy, frames_per_batch, frames_per_batch // n, total_frames, mp_start_method,
+        super().__init__(create_env_fn, policy, frames_per_batch, frames_per_batch // n, total_frames, mp_start_method, timeout,
                          max_frames_per_traj=max_frames_per_traj, init_random_frames=init_random_frames // n, split_trajs=split_trajs,
                          reset_at_each_iter=reset_at_each_iter, device=device, exploration_type=exploration_type)
 
     def next(self) -> TensorDict:
         "Collect one batch from every worker with the current weights; returns them stacked, `[n_workers, *env_batch, T]`."
         self._check_open()
-        for pipe in self._pipes: pipe.send(("next", None))
-        batch = torch.stack([self._batch(i) for i in range(self.n_workers)], 0)  # (W, *B, T)
+        asked = time.monotonic()
+        for i in range(self.n_workers): self._send(i, ("next", None))
+        batch = torch.stack([self._batch(i, asked) for i in range(self.n_workers)], 0)  # (W, *B, T)
         self.frames, self.batches = self.frames + self.frames_per_batch, self.batches + 1
         return split_trajectories(batch) if self.split_trajs else batch
 
@@ -217,23 +270,34 @@ class MultiaSyncDataCollector(_MultiCollector):
                  device: str | torch.device | None = None, # where the workers' policies read
                  exploration_type: ExplorationType = ExplorationType.RANDOM, # the exploration type the policy acts under
                  mp_start_method: str | None = None, # "fork", "spawn", "forkserver"; None: the platform's default
+                 timeout: float = 120.0, # seconds a worker may take to collect one batch (to start: at least 120) before the collector raises
                 ):
         n = len(create_env_fn) if isinstance(create_env_fn, (list, tuple)) else 1
-        super().__init__(create_env_fn, policy, frames_per_batch, frames_per_batch, total_frames, mp_start_method,
+        super().__init__(create_env_fn, policy, frames_per_batch, frames_per_batch, total_frames, mp_start_method, timeout,
                          max_frames_per_traj=max_frames_per_traj, init_random_frames=init_random_frames // n, split_trajs=split_trajs,
                          reset_at_each_iter=reset_at_each_iter, device=device, exploration_type=exploration_type)
         self._pending, self._served = set(), [0] * self.n_workers  # workers collecting a batch we asked for; batch count when each last served
+        self._asked = [0.0] * self.n_workers  # when each pending request was sent (`time.monotonic()`)
+
+    def _ask(self, i: int):
+        "Ask worker `i` for its next batch."
+        self._send(i, ("next", None)); self._pending.add(i); self._asked[i] = time.monotonic()
 
     def next(self) -> TensorDict:
-        "The first batch a worker finishes (that worker starts its next one right away)."
+        "The first batch a worker finishes (that worker starts its next one right away); a worker silent past `timeout` raises."
         self._check_open()
-        for i in set(range(self.n_workers)) - self._pending: self._pipes[i].send(("next", None)); self._pending.add(i)
-        ready = wait([self._pipes[i] for i in self._pending] + [self._procs[i].sentinel for i in self._pending])
-        ready = [i for i in self._pending if self._pipes[i] in ready or self._procs[i].sentinel in ready]
+        for i in set(range(self.n_workers)) - self._pending: self._ask(i)
+        ready = []
+        while not ready:
+            left = min(self._asked[i] for i in self._pending) + self.timeout - time.monotonic()
+            signals = wait([self._pipes[i] for i in self._pending] + [self._procs[i].sentinel for i in self._pending], max(0.0, left))
+            ready = [i for i in self._pending if self._pipes[i] in signals or self._procs[i].sentinel in signals]
+            late = [i for i in self._pending if i not in ready and time.monotonic() - self._asked[i] >= self.timeout]
+            if late: raise self._fail(late[0], "next", died=False)  # even while the others keep serving
         i = min(ready, key=self._served.__getitem__)  # the ready worker served longest ago: no worker's batch waits forever
         self._pending.discard(i); self._served[i] = self.batches + 1
-        batch = self._batch(i)
-        self._pipes[i].send(("next", None)); self._pending.add(i)
+        batch = self._batch(i, self._asked[i])
+        self._ask(i)
         self.frames, self.batches = self.frames + self.frames_per_batch, self.batches + 1
         return split_trajectories(batch) if self.split_trajs else batch
 

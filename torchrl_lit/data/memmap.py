@@ -4,7 +4,7 @@
 
 # %% ../../nbs/10_data.memmap.ipynb #96ff0bd3
 from __future__ import annotations
-import math, os, tempfile
+import json, math, os, tempfile
 from multiprocessing.util import Finalize
 from typing import Sequence
 import numpy as np
@@ -77,6 +77,14 @@ class MemmapTensor:
         return f"MemmapTensor(shape={tuple(self._shape)}, dtype={self._dtype}, filename={self._filename!r})"
 
 # %% ../../nbs/10_data.memmap.ipynb #05421c14
+def _meta_path(filename:str) -> str: return filename + ".meta.json"
+
+def _write_meta(filename:str, dtype:torch.dtype, shape:torch.Size):
+    "Record `dtype` and `shape` beside `filename` (written atomically), for `from_filename` to check."
+    tmp = _meta_path(filename) + ".tmp"
+    with open(tmp, "w") as f: json.dump({"dtype": str(dtype).removeprefix("torch."), "shape": list(shape)}, f)
+    os.replace(tmp, _meta_path(filename))
+
 @patch(cls_method=True)
 def empty(cls:MemmapTensor,
           shape:int|Sequence[int], # tensor shape, e.g. `(1_000_000, 84, 84)`
@@ -93,6 +101,7 @@ def empty(cls:MemmapTensor,
         raise FileExistsError(f"{str(filename)!r} already exists; pass existsok=True to overwrite it, or "
                               f"re-open it with MemmapTensor.from_filename({str(filename)!r}, dtype, shape)")
     with open(filename, "wb") as f: f.truncate(shape.numel() * dtype.itemsize)
+    if not owns_file: _write_meta(str(filename), dtype, shape)  # a named file may be re-opened: record what it holds
     return cls(filename, dtype, shape, owns_file=owns_file)
 
 @patch(cls_method=True)
@@ -125,8 +134,20 @@ def from_filename(cls:MemmapTensor,
                   dtype:torch.dtype, # the dtype the file was written with
                   shape:int|Sequence[int], # the shape the file was written with
                  ) -> MemmapTensor:
-    "Re-open an existing file as a `MemmapTensor`; the file is never deleted by this object."
-    return cls(filename, dtype, shape)
+    "Re-open an existing file as a `MemmapTensor`, checking `dtype` and `shape` against the ones recorded beside it; the file is never deleted by this object."
+    out = cls(filename, dtype, shape)  # the file exists and has the size that dtype and shape need
+    filename, shape = out.filename, out.shape
+    try:
+        with open(_meta_path(filename)) as f: meta = json.load(f)
+        saved = (meta["dtype"], tuple(meta["shape"]))
+    except FileNotFoundError: saved = None  # a raw file (written by numpy, say): only its size can be checked
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ValueError(f"{_meta_path(filename)!r} is damaged ({type(exc).__name__}: {exc}); delete it to open {filename!r} unchecked") from exc
+    if saved is not None and saved != (str(dtype).removeprefix("torch."), tuple(shape)):
+        raise ValueError(f"{filename!r} was written with dtype torch.{saved[0]} and shape {saved[1]}, not {dtype} and {tuple(shape)} "
+                         f"(as {_meta_path(filename)!r} records): re-open it with "
+                         f"MemmapTensor.from_filename({filename!r}, torch.{saved[0]}, {saved[1]})")
+    return out
 
 @patch
 def flush(self:MemmapTensor):

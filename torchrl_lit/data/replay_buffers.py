@@ -173,7 +173,12 @@ def _commit(self:LazyMemmapStorage):
 @patch
 def _reopen(self:LazyMemmapStorage):
     "Map the files of the storage that `scratch_dir` holds, counters included."
-    meta = json.loads((self.scratch_dir / _LAYOUT_FILE).read_text())
+    file = self.scratch_dir / _LAYOUT_FILE
+    try: meta = json.loads(file.read_text())
+    except ValueError as exc: meta = exc  # not JSON (ValueError covers UnicodeDecodeError too)
+    if not isinstance(meta, dict) or not {"max_size", "is_tensor", "entries"} <= meta.keys():
+        raise ValueError(f"{str(file)!r} is not a storage layout (expected a JSON object with max_size, is_tensor and entries, "
+                         f"found {str(meta)[:80]!r}): restore the folder from a copy, or use an empty scratch_dir for a new storage")
     if meta["max_size"] != self.max_size:
         raise ValueError(f"{str(self.scratch_dir)!r} holds a storage of max_size={meta['max_size']}, not {self.max_size}: "
                          f"pass max_size={meta['max_size']} to re-open it, or use an empty scratch_dir for a new storage")
@@ -302,6 +307,8 @@ def _sample(self:ReplayBuffer, batch_size:int|None):
     batch_size = self._batch_size if batch_size is None else batch_size
     if batch_size is None:
         raise ValueError("sample needs a batch size: call rb.sample(batch_size) or create the buffer with batch_size=...")
+    if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive int, received {batch_size!r}")
     if len(self) == 0:
         raise RuntimeError(f"cannot sample from an empty replay buffer ({type(self._storage).__name__} with "
                            f"max_size={self._storage.max_size} holds 0 items): write data first with rb.extend(batch) or rb.add(item)")
@@ -559,17 +566,48 @@ def load_state_dict(self:PrioritizedSampler, state:dict):
     self._sum_tree.build(); self._min_tree.build()
     self._max_priority = state["max_priority"]
 
+_BUFFER_FILE = "buffer.pt"
+
+def _kind(part) -> str:
+    "The kind of a buffer part a checkpoint records: its class (the two tensor storages share a format)."
+    return "LazyTensorStorage/LazyMemmapStorage" if isinstance(part, LazyTensorStorage) else type(part).__name__
+
+def _transform_kind(transform) -> str | None:
+    "What a checkpoint records of a buffer's transform: its class, and for `MultiStep` γ and n (the stored rows depend on them)."
+    if transform is None: return None
+    if isinstance(transform, MultiStep): return f"MultiStep(gamma={transform.gamma}, n_steps={transform.n_steps})"
+    return type(transform).__name__
+
 @patch
 def dumps(self:ReplayBuffer, path:str|Path): # a folder (created if missing)
-    "Save storage, writer cursor and sampler state under `path`."
-    Path(path).mkdir(parents=True, exist_ok=True)
-    state = {"storage": self._storage.state_dict(), "writer": self._writer.state_dict(), "sampler": self._sampler.state_dict()}
-    torch.save(state, Path(path) / "buffer.pt")
+    "Save storage, writer cursor and sampler state under `path`, atomically: an interrupted dump leaves the previous one whole."
+    path = Path(path); path.mkdir(parents=True, exist_ok=True)
+    parts = {"storage": self._storage, "writer": self._writer, "sampler": self._sampler}
+    kinds = {name: _kind(part) for name, part in parts.items()} | {"transform": _transform_kind(self._transform)}
+    state = {name: part.state_dict() for name, part in parts.items()} | {"kinds": kinds}
+    tmp = path / (_BUFFER_FILE + ".tmp")
+    try:
+        with open(tmp, "wb") as f: torch.save(state, f); f.flush(); os.fsync(f.fileno())
+    except BaseException: tmp.unlink(missing_ok=True); raise
+    os.replace(tmp, path / _BUFFER_FILE)  # atomic: a reader finds the previous file or the new one, never a part of one
 
 @patch
 def loads(self:ReplayBuffer, path:str|Path): # a folder written by `dumps`
-    "Restore the state that `dumps` saved under `path` into this buffer."
-    state = torch.load(Path(path) / "buffer.pt", weights_only=not isinstance(self._storage, ListStorage))
-    self._storage.load_state_dict(state["storage"])
-    self._writer.load_state_dict(state["writer"])
-    self._sampler.load_state_dict(state["sampler"])
+    "Restore the state that `dumps` saved under `path` into this buffer (built with the same kinds of parts)."
+    file = Path(path) / _BUFFER_FILE
+    if not file.is_file(): raise FileNotFoundError(f"no replay-buffer checkpoint at {file}: pass the folder that rb.dumps(path) wrote")
+    try: state = torch.load(file, weights_only=not isinstance(self._storage, ListStorage))
+    except Exception as exc:
+        raise ValueError(f"{file} cannot be read as a replay-buffer checkpoint ({type(exc).__name__}: {str(exc)[:200]}): it is empty, "
+                         "truncated, or holds objects only a ListStorage buffer loads. Load it into the buffer that wrote it, "
+                         "or start without it") from exc
+    parts = {"storage": self._storage, "writer": self._writer, "sampler": self._sampler}
+    for name, part in parts.items():
+        if (saved := state.get("kinds", {}).get(name, _kind(part))) != _kind(part):
+            raise ValueError(f"{file} holds a buffer whose {name} is a {saved}, this buffer's {name} is a {_kind(part)}: "
+                             f"build the buffer with a {saved} {name} (as the run that wrote it) before loads")
+    saved, mine = state.get("kinds", {}).get("transform", _transform_kind(self._transform)), _transform_kind(self._transform)
+    if saved != mine:
+        raise ValueError(f"{file} holds rows written through the transform {saved}, this buffer's transform is {mine}: "
+                         f"build the buffer with {saved} (as the run that wrote it), or start a new buffer")
+    for name, part in parts.items(): part.load_state_dict(state[name])

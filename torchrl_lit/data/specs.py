@@ -275,6 +275,11 @@ def _not_one_hot(x: torch.Tensor) -> torch.Tensor:
     "True for each row of `x` that is not exactly one 1 among 0s."
     return ((x != 0) & (x != 1)).any(-1) | (x.sum(-1) != 1)
 
+def _check_choices(spec: str, n):
+    "Raise unless `n`, a number of choices, is a positive int (a spec of zero choices has no value to sample or check)."
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise ValueError(f"{spec} needs a positive int number of choices n, received n={n!r}")
+
 class OneHot(TensorSpec):
     "One choice among `n`, written as a one-hot row in the last dim (gymnasium `Discrete`, one-hot encoded)."
     _row_dims = 1
@@ -284,6 +289,7 @@ class OneHot(TensorSpec):
                  dtype: torch.dtype = torch.long, # an integer dtype or torch.bool
                  device: str | torch.device | None = None, # device of the values
                 ):
+        _check_choices("OneHot", n)
         shape = _size((n,) if shape is None else shape)
         if not shape or shape[-1] != n: raise ValueError(f"OneHot(n={n}) needs a shape that ends with {n}, received {tuple(shape)}")
         super().__init__(shape, _discrete_dtype("OneHot", dtype), device)
@@ -326,6 +332,7 @@ class Categorical(TensorSpec):
                  dtype: torch.dtype = torch.long, # an integer dtype, or torch.bool when n == 2
                  device: str | torch.device | None = None, # device of the values
                 ):
+        _check_choices("Categorical", n)
         if dtype == torch.bool and n != 2: raise TypeError(f"Categorical(n={n}) cannot be torch.bool: only n=2 fits in a bool")
         super().__init__(shape, _discrete_dtype("Categorical", dtype), device)
         self.n = n

@@ -41,7 +41,11 @@ class TensorDict:
     def _validate(self, key: str | tuple, value: Any) -> torch.Tensor | TensorDict:
         "`value` as a tensor or TensorDict on this device, after checking its leading dims against the batch size."
         if isinstance(value, dict): value = TensorDict(value, self._batch_size, self._device)
-        elif not isinstance(value, (torch.Tensor, TensorDict)): value = torch.as_tensor(value, device=self._device)
+        elif not isinstance(value, (torch.Tensor, TensorDict)):
+            try: value = torch.as_tensor(value, device=self._device)
+            except (TypeError, ValueError, RuntimeError) as exc:
+                raise TypeError(f"TensorDict entry {key!r} cannot hold the {type(value).__name__} {value!r:.60}: an entry is a tensor, "
+                                f"a number, an array, a nested list of numbers or a dict of those ({exc})") from None
         if value.shape[:len(self._batch_size)] != self._batch_size: raise _shape_error(key, value.shape, self._batch_size)
         if self._device is not None and value.device != self._device: value = value.to(self._device)
         return value

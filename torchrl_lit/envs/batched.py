@@ -19,6 +19,13 @@ __all__ = ['EnvCreator', 'SerialEnv', 'ParallelEnv']
 # %% ../../nbs/26_envs.batched.ipynb #a995a206
 _SPECS = ("observation", "action", "reward", "done")
 
+def _cannot_pickle(what: str, obj: object, exc: Exception) -> TypeError:
+    "The error for a factory or policy that cannot be pickled to reach the worker processes: which one, why, and the fix."
+    name = getattr(obj, "__qualname__", None) or repr(obj)
+    return TypeError(f"the {what} {name} cannot be pickled to reach the worker processes ({type(exc).__name__}: {exc}). It captures "
+                     "an object that cannot cross processes (a lock, an open file, a socket, a simulator handle): create that object "
+                     f"inside the {what} instead of capturing it from outside")
+
 class EnvCreator:
     "A picklable env factory (cloudpickle: lambdas and closures cross `spawn`) that records the specs of one instance."
     def __init__(self,
@@ -40,7 +47,11 @@ class EnvCreator:
             raise TypeError(f"create_env_fn must return an EnvBase, it returned {type(env).__name__}; wrap a gymnasium env as GymWrapper(env)")
         return env
 
-    def __getstate__(self) -> dict: return {**self.__dict__, "create_env_fn": cloudpickle.dumps(self.create_env_fn)}
+    def __getstate__(self) -> dict:
+        try: create_env_fn = cloudpickle.dumps(self.create_env_fn)
+        except Exception as exc: raise _cannot_pickle("env factory", self.create_env_fn, exc) from exc
+        return {**self.__dict__, "create_env_fn": create_env_fn}
+
     def __setstate__(self, state: dict): self.__dict__.update(state, create_env_fn=cloudpickle.loads(state["create_env_fn"]))
     def __repr__(self) -> str: return f"EnvCreator({self.env_repr})"
 
@@ -206,6 +217,13 @@ def _worker(index: int, create_env_fn: EnvCreator, kwargs: dict, conn, buffers: 
     env.close()
 
 # %% ../../nbs/26_envs.batched.ipynb #3ea1ea60
+def _check_not_bootstrapping(owner: str):
+    "Raise when a starting worker re-runs its script's top level and reaches an `owner` there (a script without a `__main__` guard)."
+    if getattr(mp.current_process(), "_inheriting", False):
+        raise RuntimeError(f"{owner} was created while a worker process was starting: a worker started with 'spawn' or 'forkserver' re-runs "
+                           f"the top level of the script that started it. Put the code that creates the {owner} under "
+                           "`if __name__ == \"__main__\":` (or pass mp_start_method=\"fork\", on Linux)")
+
 class ParallelEnv(_BatchedEnv):
     "N copies of an env in N worker processes that read actions from and write results into shared memory."
     def __init__(self,
@@ -215,6 +233,7 @@ class ParallelEnv(_BatchedEnv):
                  mp_start_method: str = "spawn", # "spawn" (every OS), "fork" or "forkserver"
                  timeout: float = 120.0, # seconds to wait for a worker's answer before raising
                 ):
+        _check_not_bootstrapping("ParallelEnv")
         super().__init__(num_workers, create_env_fn, create_env_kwargs)
         if self.device.type != "cpu":
             raise ValueError(f"ParallelEnv shares CPU memory, the env is on {self.device}; build it on the CPU and move the results with td.to(device)")
@@ -244,7 +263,8 @@ def _answer(self: ParallelEnv, i: int, what: str) -> BaseException | None:
     except (EOFError, OSError):
         proc.join(1)
         self.close()
-        return RuntimeError(f"ParallelEnv worker {i} (pid {proc.pid}) died during {what!r} (exit code {proc.exitcode}); the env is now closed")
+        hint = "; its own error is printed above (under 'spawn', a script without `if __name__ == \"__main__\":` ends this way)" if what == "start" else ""
+        return RuntimeError(f"ParallelEnv worker {i} (pid {proc.pid}) died during {what!r} (exit code {proc.exitcode}); the env is now closed{hint}")
     if reply == b"k": return None
     exc, tb = pickle.loads(reply[1:])
     err = RuntimeError(f"ParallelEnv worker {i} raised during {what!r}: {tb.strip().splitlines()[-1]}\n--- the worker's traceback ---\n{tb}")

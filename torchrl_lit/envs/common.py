@@ -114,11 +114,17 @@ EnvBase.reset = _reset_impl
 def _step_impl(self: EnvBase, td: TensorDict) -> TensorDict:
     "Apply the action(s) in `td`; writes the next observation, reward and done flags under `td[\"next\"]` (keeping entries a policy put there) and returns `td`."
     self._check_open()
+    if not isinstance(td, TensorDict):
+        raise TypeError(f"step expects a TensorDict, received {type(td).__name__}: a policy returns the TensorDict it was given, with the "
+                        "action written into it (e.g. TensorDictModule(net, in_keys=['observation'], out_keys=['action']))")
     if td.batch_size != self.batch_size:
         raise ValueError(f"step expects a TensorDict with batch_size {tuple(self.batch_size)} (the env's), received {tuple(td.batch_size)}")
-    for key in self._specs["action"]._specs:
-        if key not in td._tensordict:
+    for key, spec in self._specs["action"]._specs.items():
+        if (value := td._tensordict.get(key)) is None:
             raise KeyError(f"step needs the action entry {key!r}, the TensorDict has {td.keys()}; call a policy first (td = policy(td)) or use env.rand_step(td)")
+        if isinstance(value, torch.Tensor) and value.shape != spec.shape:
+            raise ValueError(f"the action {key!r} has shape {tuple(value.shape)}, the env's spec {spec} needs {tuple(spec.shape)}: "
+                             "make the policy write one action of that shape per sub-env")
     out = _flags(self, _check_out(self, "_step", self._step(td)))
     previous = td._tensordict.get("next")
     if isinstance(previous, TensorDict):  # what a policy wrote for the next step (e.g. a recurrent state) stays

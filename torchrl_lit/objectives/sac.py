@@ -107,6 +107,9 @@ class SACLoss(LossModule):
         else: self.log_alpha = nn.Parameter(log_alpha)
         self._set_alpha_bounds(min_alpha, max_alpha)
         self.register_buffer("target_entropy", torch.tensor(_target_entropy(target_entropy, action_spec, actor_network, who)))
+        spec = action_spec if action_spec is not None else getattr(actor_network, "spec", None)
+        if isinstance(spec, Composite): spec = spec["action"]
+        self._action_width = spec.shape[-1] if isinstance(spec, TensorSpec) and len(spec.shape) else None  # each batch's is checked
 
 # %% ../../nbs/54_objectives.sac.ipynb #9f9aeb74
 @patch
@@ -166,6 +169,9 @@ def forward(self: SACLoss, tensordict: TensorDict, # transitions [*B]; the TD er
     alpha = self.alpha
     target = self._target(tensordict, reward, terminated, discount, alpha).squeeze(-1)  # y, [*B]
     action = _entry(tensordict, "action", type(self).__name__, "Sample transitions that hold the action taken.")
+    if self._action_width is not None and action.shape[-1] != self._action_width:
+        raise ValueError(f"{type(self).__name__}: the batch's 'action' has width {action.shape[-1]} (shape {list(action.shape)}), the actor's "
+                         f"action spec has width {self._action_width}: train on transitions of the env the actor and critics were built for")
     q = _q_values(self.qvalue_networks, tensordict, action)  # Q_i(s, a), [N, *B]
     loss_qvalue = distance_loss(q, target.expand_as(q), self.loss_function).sum(0)  # [*B]
     tensordict.set(self.priority_key, (q - target).abs().max(0).values.detach())

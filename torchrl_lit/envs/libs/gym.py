@@ -149,6 +149,8 @@ class GymEnv(GymWrapper):
                  device: str | torch.device | None = None, # where the TensorDicts live
                  **kwargs, # passed to `gym.make` (e.g. `max_episode_steps`)
                 ):
+        if num_envs is not None and (isinstance(num_envs, bool) or not isinstance(num_envs, int) or num_envs < 1):
+            raise ValueError(f"num_envs must be a positive int (a vector env of that many copies) or None (one env), received {num_envs!r}")
         if from_pixels: kwargs.setdefault("render_mode", "rgb_array")
         env = gym.make(env_name, **kwargs) if num_envs is None else gym.make_vec(
             env_name, num_envs, vectorization_mode="sync", vector_kwargs={"autoreset_mode": AutoresetMode.DISABLED}, **kwargs)
