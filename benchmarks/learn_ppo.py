@@ -24,37 +24,14 @@ import torch
 import torch._dynamo  # noqa: F401  (before dm_control: in .venv-bench, triton loaded after MuJoCo segfaults; torch.optim imports it lazily)
 
 from torchrl_lit.algorithms.ppo import PPOConfig, train
-from torchrl_lit.trainers import Evaluator, read_metrics
+from _learning import first_reaching, timed_run
 
 BARS = {"CartPole-v1": 475.0, "Pendulum-v1": -200.0, "cartpole-balance": 800.0}  # the continuous ones are reference points
-EVAL_SECONDS = [0.0]  # time spent in our evaluations, summed by the wrapper below
-
-
-def _timed_evaluate(evaluate):
-    "Wrap `Evaluator.evaluate` to add its wall-clock time to EVAL_SECONDS (measurement only: it evaluates as before)."
-    def wrapper(self):
-        start = time.perf_counter()
-        try: return evaluate(self)
-        finally: EVAL_SECONDS[0] += time.perf_counter() - start
-    return wrapper
-
-Evaluator.evaluate = _timed_evaluate(Evaluator.evaluate)
-
-
-def first_reaching(evals: list[tuple[int, float]], bar: float) -> int | None:
-    "The frames of the first evaluation at or above `bar`, or None."
-    return next((frames for frames, value in evals if value >= bar), None)
 
 
 def run_ours(cfg: PPOConfig, root: Path) -> dict:
     "Train one seed with torchrl_lit; its evaluations, final return and seconds (with and without evaluations)."
-    EVAL_SECONDS[0] = 0.0
-    start = time.perf_counter()
-    result = train(cfg, root / f"ours-seed{cfg.seed}", progress=False)
-    seconds = time.perf_counter() - start
-    m = read_metrics(result.metrics)
-    evals = [(int(f), v) for f, v in zip(m["frames"], m["eval_return"]) if v == v]
-    return {"evals": evals, "final": result.final_eval_return, "seconds": seconds, "train_seconds": seconds - EVAL_SECONDS[0]}
+    return timed_run(train, cfg, root / f"ours-seed{cfg.seed}")[0]
 
 
 def _linear(value: float):

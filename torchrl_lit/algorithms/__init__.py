@@ -14,6 +14,7 @@ ALGORITHMS = { # name: (module under torchrl_lit.algorithms, config class, defau
     "dqn": ("dqn", "DQNConfig", "dqn.CartPole-v1"),
     "rainbow": ("dqn", "DQNConfig", "rainbow.CartPole-v1"),
     "ppo": ("ppo", "PPOConfig", "ppo.CartPole-v1"),
+    "impala": ("impala", "IMPALAConfig", "impala.CartPole-v1"),
     "ddpg": ("ddpg", "DDPGConfig", "ddpg.Pendulum-v1"),
     "td3": ("ddpg", "DDPGConfig", "td3.Pendulum-v1"),
     "sac": ("sac", "SACConfig", "sac.Pendulum-v1"),
