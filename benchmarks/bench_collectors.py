@@ -1,4 +1,4 @@
-"""Frames per second of data collectors on CartPole-v1 with random actions: torchrl_lit vs TorchRL, and memory over a long run.
+"""Frames per second of data collectors on CartPole-v1 with random actions (the random-policy special case; `bench_policy_collection.py` times a real policy): torchrl_lit vs TorchRL, and memory over a long run.
 
 One process (plus the workers of the multiprocess collectors), one torch thread; each repeat builds a collector, warms
 it up with one batch and times the same number of frames on both sides; the median of interleaved repeats is shown
@@ -115,10 +115,10 @@ def main():
     print(f"CartPole-v1, random actions, median of {args.repeats} interleaved repeats, torch threads = 1\n")
     print(f"| {'collector':34s} | {'ours fr/s':>12s} | {'TorchRL fr/s':>10s} | {'ours/TorchRL':>12s} |")
     print(f"|{'-' * 36}|{'-' * 14}|{'-' * 12}|{'-' * 14}|")
-    compare("sync, 1 env (10 x 1000 frames)", {"torchrl_lit": lambda: ours_sync(1, 1000, 10), "TorchRL": lambda: torchrl_sync(1, 1000, 10)}, 10_000, args.repeats)
-    compare("sync, 8 envs (10 x 2000 frames)", {"torchrl_lit": lambda: ours_sync(8, 2000, 10), "TorchRL": lambda: torchrl_sync(8, 2000, 10)}, 20_000, args.repeats)
+    compare("random policy: sync, 1 env (10 x 1000)", {"torchrl_lit": lambda: ours_sync(1, 1000, 10), "TorchRL": lambda: torchrl_sync(1, 1000, 10)}, 10_000, args.repeats)
+    compare("random policy: sync, 8 envs (10 x 2000)", {"torchrl_lit": lambda: ours_sync(8, 2000, 10), "TorchRL": lambda: torchrl_sync(8, 2000, 10)}, 20_000, args.repeats)
     if not args.no_multi:
-        for sync, name in ((True, "multi-sync, 2 workers (10 x 2000)"), (False, "multi-async, 2 workers (20 x 1000)")):
+        for sync, name in ((True, "random policy: multi-sync, 2 workers"), (False, "random policy: multi-async, 2 workers")):
             fpb, batches = (2000, 10) if sync else (1000, 20)
             compare(name, {"torchrl_lit": lambda: ours_multi(sync, fpb, batches), "TorchRL": lambda: torchrl_multi(sync, fpb, batches)}, 20_000, args.repeats)
     print("\nmemory (MiB, main process + workers) over a 1M-frame collection, random actions:")

@@ -15,7 +15,7 @@ make_env = partial(GymEnv, "CartPole-v1")  # importable: works under spawn
 
 
 def bias_policy(bias: list) -> TensorDictModule:
-    "A linear policy with zero weights: it writes `bias` as the action logits, so a batch shows which weights acted."
+    "A linear policy with zero weights: it writes `bias` as the action (a one-hot row for the env to accept), so a batch shows which weights acted."
     policy = TensorDictModule(nn.Linear(4, 2), in_keys=["observation"], out_keys=["action"])
     nn.init.zeros_(policy.module.weight)
     policy.module.bias.data = torch.tensor(bias)
@@ -33,11 +33,11 @@ def test_update_policy_weights_reaches_workers(method):
     collector = MultiSyncDataCollector([make_env] * 2, policy, frames_per_batch=40, mp_start_method=method)
     try:
         assert (collector.next()["action"] == torch.tensor([1.0, 0.0])).all()
-        policy.module.bias.data = torch.tensor([0.0, 3.0])
+        policy.module.bias.data = torch.tensor([0.0, 1.0])
         collector.update_policy_weights_()
         batch = collector.next()
         assert batch.batch_size == (2, 20)
-        assert (batch["action"] == torch.tensor([0.0, 3.0])).all()  # both workers
+        assert (batch["action"] == torch.tensor([0.0, 1.0])).all()  # both workers
     finally:
         collector.shutdown()
     assert all_stopped(collector._procs)

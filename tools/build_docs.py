@@ -22,8 +22,9 @@ SITE = ROOT / "_docs"
 KATEX_VERSION = "0.16.22"
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
-# Chapter groups by the two-digit prefix of the notebook's file name (see CONTRIBUTING.md).
-GROUPS = [(0, "Utilities"), (10, "Data"), (20, "Environments"), (30, "Collectors"), (40, "Modules"),
+# Chapter groups by the two-digit prefix of the notebook's file name (see CONTRIBUTING.md); 01-09 are
+# the pages for readers starting out (how exercises work, the reading path), shown first.
+GROUPS = [(0, "Utilities"), (1, "Start here"), (10, "Data"), (20, "Environments"), (30, "Collectors"), (40, "Modules"),
           (50, "Objectives"), (60, "Trainers"), (70, "Algorithms"), (90, "Command line")]
 
 
@@ -100,8 +101,12 @@ def notebook_to_markdown(nb_path: Path, out_dir: Path) -> tuple[str, str, str]:
             parts.append(src + "\n")
         elif cell["cell_type"] == "code":
             opts, code = _directives(src)
-            if opts.get("echo") != "false" and code: parts.append(_fence(code, "python"))
-            parts.extend(_outputs(cell, opts, page, out_dir / "img", counter))
+            cell_parts = [_fence(code, "python")] if opts.get("echo") != "false" and code else []
+            cell_parts += _outputs(cell, opts, page, out_dir / "img", counter)
+            if str(opts.get("code-fold")).lower() == "true" and cell_parts:  # a folded answer or checker: one click to open
+                summary = str(opts.get("code-summary", "Code")).strip('"')
+                cell_parts = [f'<details class="nb-fold" markdown>\n<summary>{summary}</summary>\n\n'] + cell_parts + ["</details>\n"]
+            parts.extend(cell_parts)
     title = front.get("title", page)
     desc = front.get("description", "")
     head = f"# {title}\n\n" + (f"> {desc}\n\n" if desc else "")
@@ -222,7 +227,8 @@ def main():
     if home is None: sys.exit("nbs/index.ipynb is missing: it is the home page and the source of README.md")
     write_readme(SRC / home)
     if args.readme_only: return
-    nav = [{"Home": home}] + [{g: groups[g]} for _, g in GROUPS if g in groups]
+    order = ["Start here"] + [g for _, g in GROUPS if g != "Start here"]
+    nav = [{"Home": home}] + [{g: groups[g]} for g in order if g in groups]
     if any((ROOT / "tutorials").glob("*.ipynb")):
         tut_dir = SRC / "tutorials"
         tut_dir.mkdir()

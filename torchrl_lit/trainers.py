@@ -5,6 +5,7 @@
 # %% ../nbs/60_trainers.ipynb #1b6c888f
 from __future__ import annotations
 import math, random, time
+from pathlib import Path
 from typing import Callable
 import numpy as np
 import torch
@@ -19,7 +20,7 @@ from .modules.models import NoisyLinear
 from .objectives.common import LossModule, sum_losses
 
 # %% auto #0
-__all__ = ['STAGES', 'seed_everything', 'Trainer', 'TrainerHookBase', 'ReplayBufferTrainer', 'UpdateWeights', 'LogEpisodeReturn', 'run_episodes', 'Evaluator', 'CSVLogger', 'read_metrics', 'TensorBoardLogger', 'plot_learning_curve', 'Checkpointer', 'render_frame', 'record_gif', 'RunResult', 'make_env', 'make_loggers', 'add_run_hooks', 'run_training']
+__all__ = ['STAGES', 'seed_everything', 'Trainer', 'TrainerHookBase', 'ReplayBufferTrainer', 'UpdateWeights', 'LogEpisodeReturn', 'run_episodes', 'Evaluator', 'CSVLogger', 'read_metrics', 'TensorBoardLogger', 'plot_learning_curve', 'Checkpointer', 'render_frame', 'record_gif', 'RunResult', 'make_env', 'make_loggers', 'add_run_hooks', 'run_training', 'load_weights']
 
 # %% ../nbs/60_trainers.ipynb #6ef14532
 STAGES = {
@@ -328,8 +329,23 @@ def run_episodes(env: EnvBase, # a single env runs them one by one; a batched on
     return torch.tensor(returns[:n_episodes])
 
 # %% ../nbs/60_trainers.ipynb #bc14c7bd
+def _normalizer_stats(env: EnvBase) -> list:
+    "The statistics of `env`'s normalising transforms (those holding a `stats` TensorDict, e.g. `VecNorm`), outermost first."
+    out = []
+    while hasattr(env, "transform"):  # a TransformedEnv: its transforms, then those of the env it wraps
+        out += [t.stats for t in getattr(env.transform, "transforms", [env.transform]) if hasattr(t, "stats")]
+        env = env.base_env
+    return out
+
+def _set_normalizer_stats(env: EnvBase, stats: list):
+    "Give `env`'s normalising transforms the statistics `stats` (from `_normalizer_stats`)."
+    while hasattr(env, "transform"):
+        for t in getattr(env.transform, "transforms", [env.transform]):
+            if hasattr(t, "stats") and stats: t.stats, stats = stats[0], stats[1:]
+        env = env.base_env
+
 class Evaluator(TrainerHookBase):
-    "Every `interval` frames (and after the last batch), log the mean return of `n_episodes` deterministic episodes on a separate env."
+    "Every `interval` frames (and after the last batch), log the mean return of `n_episodes` deterministic episodes on a separate env; keep the best."
     def __init__(self,
                  env: EnvBase, # the evaluation env (not the collector's); `GymEnv(name, num_envs=n_episodes)` runs them at once
                  policy: Callable, # the policy, evaluated under `ExplorationType.DETERMINISTIC`
@@ -338,9 +354,11 @@ class Evaluator(TrainerHookBase):
                  max_steps: int = 1000, # the longest episode counted
                  seed: int = 0, # evaluation k seeds the env with `seed + k`: the same starts in every run
                  key: str = "eval_return", # the metric's name
+                 best_path: str | Path | None = None, # a folder: each new best evaluation writes the weights there (`model.pt`)
                 ):
         self.env, self.policy, self.interval, self.n_episodes, self.max_steps = env, policy, interval, n_episodes, max_steps
         self.seed, self.key, self.count, self.next, self.seconds = seed, key, 0, interval, 0.  # seconds: spent evaluating, in all
+        self.best_path, self.best, self.best_frames = None if best_path is None else Path(best_path), -math.inf, None
 
     def _ops(self): return [("post_steps_log", self.maybe_evaluate)]
     def evaluate(self) -> float:
@@ -352,13 +370,31 @@ class Evaluator(TrainerHookBase):
         self.seconds += time.perf_counter() - start
         return value
     def maybe_evaluate(self, batch: TensorDict) -> dict:
-        "`{key: mean return}` when an evaluation is due, else `{}`."
+        "`{key: mean return, \"best_\" + key: the best so far}` when an evaluation is due, else `{}`; a new best is saved to `best_path`."
         frames = self.trainer.frames
         if frames < self.next and frames < self.trainer.collector.total_frames: return {}
         while self.next <= frames: self.next += self.interval
-        return {self.key: self.evaluate()}
-    def state_dict(self): return {"count": self.count, "next": self.next, "seconds": self.seconds}
-    def load_state_dict(self, state): self.count, self.next, self.seconds = state["count"], state["next"], state["seconds"]
+        value = self.evaluate()
+        if value > self.best:  # strictly: a tie keeps the earlier weights
+            self.best, self.best_frames = value, frames
+            if self.best_path is not None: self.save_best()
+        return {self.key: value, f"best_{self.key}": self.best}
+    def state_dict(self): return {"count": self.count, "next": self.next, "seconds": self.seconds, "best": self.best,
+                                  "best_frames": self.best_frames, "env_stats": _normalizer_stats(self.env)}
+    def load_state_dict(self, state):
+        self.count, self.next, self.seconds = state["count"], state["next"], state["seconds"]
+        self.best, self.best_frames = state.get("best", -math.inf), state.get("best_frames")  # checkpoints written before the best was kept
+        _set_normalizer_stats(self.env, state.get("env_stats", []))
+
+# %% ../nbs/60_trainers.ipynb #b35e1a02
+@patch
+def save_best(self: Evaluator):
+    "Write the loss module's weights and this hook's state (the best return, its frame) to `best_path/model.pt`, atomically."
+    self.best_path.mkdir(parents=True, exist_ok=True)
+    tmp, file = self.best_path / "model.pt.tmp", self.best_path / "model.pt"
+    torch.save({"loss_module": self.trainer.loss_module.state_dict(), "evaluator": self.state_dict(),
+                "frames": self.best_frames, "eval_return": self.best}, tmp)
+    tmp.replace(file)  # an interrupted save leaves the previous best intact
 
 # %% ../nbs/60b_trainers_logging.ipynb #0b113d35
 import csv, dataclasses, json, re, shutil, time, warnings
@@ -613,6 +649,8 @@ class RunResult:
     final_eval_return: float | None # mean return of the last evaluation
     frames: int # frames collected
     seconds: float # wall-clock seconds of training (evaluations included)
+    best_eval_return: float | None = None # mean return of the best evaluation
+    best_checkpoint: Path | None = None # the folder holding its weights (`model.pt`; `load_weights` reads it)
 
 # %% ../nbs/60b_trainers_logging.ipynb #e8124aba
 def make_env(env_name: str, # a gymnasium id (a name ending in -v<N>, e.g. "Pendulum-v1") or a dm_control "<domain>-<task>" ("cartpole-balance")
@@ -639,11 +677,12 @@ def add_run_hooks(trainer: Trainer, # the algorithm's trainer
                   policy: Callable, # the policy the evaluation runs (deterministic, without exploration)
                   eval_env: EnvBase, # `cfg.eval_episodes` environments side by side, distinct from the training ones
                   cfg, # the algorithm's config dataclass
-                  run_dir: str | Path, # the run's folder; the checkpoint goes to `run_dir/checkpoint`
+                  run_dir: str | Path, # the run's folder; the checkpoint goes to `run_dir/checkpoint`, the best weights to `run_dir/best`
                  ) -> Trainer:
-    "Register the hooks every run has: `LogEpisodeReturn`, an `Evaluator` (seeded `cfg.seed + 10_000`) and a `Checkpointer`."
+    "Register the hooks every run has: `LogEpisodeReturn`, an `Evaluator` (seeded `cfg.seed + 10_000`, keeping the best) and a `Checkpointer`."
     LogEpisodeReturn().register(trainer)
-    Evaluator(eval_env, policy, cfg.eval_interval, cfg.eval_episodes, cfg.eval_max_steps, seed=cfg.seed + 10_000).register(trainer)
+    Evaluator(eval_env, policy, cfg.eval_interval, cfg.eval_episodes, cfg.eval_max_steps, seed=cfg.seed + 10_000,
+              best_path=Path(run_dir) / "best").register(trainer)
     Checkpointer(Path(run_dir) / "checkpoint", cfg.checkpoint_interval or cfg.total_frames).register(trainer)
     return trainer
 
@@ -656,18 +695,37 @@ def _check_run_config(cfg):
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
             raise ValueError(f"{name} must be a positive int (>= 1), received {value!r}")
 
+def _write_config(name: str, cfg, run_dir: Path, resume: bool):
+    "Write `config.json` and `run.json` (the algorithm); a resumed run must have the config it was started with."
+    config, saved = dataclasses.asdict(cfg), run_dir / "config.json"
+    if resume:
+        if not saved.is_file(): raise FileNotFoundError(f"cannot resume {run_dir}: it has no config.json (is it the folder of a run?)")
+        old = json.loads(saved.read_text())
+        changed = {k: (old.get(k), v) for k, v in json.loads(json.dumps(config)).items() if old.get(k) != v}
+        if changed: raise ValueError(f"cannot resume {run_dir} with another config: {', '.join(f'{k}={b!r} (the run has {a!r})' for k, (a, b) in changed.items())}")
+        return
+    saved.write_text(json.dumps(config, indent=1))
+    (run_dir / "run.json").write_text(json.dumps({"algorithm": name}))
+
+def _find_evaluator(trainer: Trainer) -> Evaluator | None:
+    "The trainer's `Evaluator` hook, if it has one."
+    return next((m for m in trainer._modules.values() if isinstance(m, Evaluator)), None)
+
 def run_training(name: str, # the algorithm, for the default folder and the curve's title, e.g. "dqn"
                  cfg, # the algorithm's config dataclass (reads `env_name` and `seed`); written to `config.json`
                  make_trainer: Callable, # `make_trainer(cfg, run_dir, progress) -> Trainer`
                  run_dir: str | Path | None = None, # the run's folder (default: runs/<name>-<env>-seed<seed>-<time>)
                  progress: bool = True, # show the progress bar
                  target: float | None = None, # a dashed line on the learning curve, e.g. the learning bar
+                 resume: bool = False, # continue the run in `run_dir` from its checkpoint (`cfg` must be the run's config)
                 ) -> RunResult:
-    "Build the trainer, train it, and leave `config.json`, `metrics.csv`, `learning_curve.png` and the checkpoint in `run_dir`."
+    "Build the trainer, train it, and leave `config.json`, `metrics.csv`, `learning_curve.png`, the checkpoint and the best weights in `run_dir`."
     _check_run_config(cfg)  # a zero interval would never advance, a zero or negative total_frames never end
+    if resume and run_dir is None: raise ValueError("resume=True needs the run_dir of the run to continue")
     run_dir = Path(run_dir or f"runs/{name}-{cfg.env_name}-seed{cfg.seed}-{time.strftime('%Y%m%d-%H%M%S')}")
+    if resume and not run_dir.is_dir(): raise FileNotFoundError(f"cannot resume {run_dir}: no such folder")
     run_dir.mkdir(parents=True, exist_ok=True)
-    (run_dir / "config.json").write_text(json.dumps(dataclasses.asdict(cfg), indent=1))
+    _write_config(name, cfg, run_dir, resume)
     threads, validate = torch.get_num_threads(), torch.distributions.Distribution._validate_args
     torch.set_num_threads(1)
     torch.distributions.Distribution.set_default_validate_args(False)
@@ -678,6 +736,7 @@ def run_training(name: str, # the algorithm, for the default folder and the curv
             trainer.collector.shutdown()
             raise ValueError(f"total_frames={total} is less than one batch of {batch} frames, which the run would collect anyway: "
                              f"pass total_frames >= {batch}, or a smaller batch")
+        if resume: trainer.load(run_dir / "checkpoint")
         trainer.train()
     finally:
         torch.set_num_threads(threads)
@@ -686,4 +745,25 @@ def run_training(name: str, # the algorithm, for the default folder and the curv
     import matplotlib.pyplot as plt  # loaded when a run ends, as plot_learning_curve does
     plt.close(plot_learning_curve(metrics, curve, title=f"{name.upper()} on {cfg.env_name} (seed {cfg.seed})", target=target))
     evals = [v for v in read_metrics(metrics).get("eval_return", []) if v == v]  # v == v drops NaN
-    return RunResult(run_dir, metrics, curve, run_dir / "checkpoint", evals[-1] if evals else None, trainer.frames, trainer.seconds)
+    ev = _find_evaluator(trainer)
+    best = ev.best if ev is not None and ev.best_frames is not None else None
+    best_dir = ev.best_path if best is not None and ev.best_path is not None and (ev.best_path / "model.pt").is_file() else None
+    return RunResult(run_dir, metrics, curve, run_dir / "checkpoint", evals[-1] if evals else None, trainer.frames, trainer.seconds,
+                     best, best_dir)
+
+# %% ../nbs/60b_trainers_logging.ipynb #b35e1b01
+def load_weights(trainer: Trainer, # built as the run's was, e.g. by the algorithm's `make_<algo>_trainer(cfg, another_dir)`
+                 path: str | Path, # the run's `checkpoint/` (final) or `best/` (kept-best) folder
+                ) -> dict:
+    "Load the policy of a checkpoint folder (the loss module's weights and the evaluation state) without resuming; returns its `frames` and `eval_return`."
+    path = Path(path)
+    file = path / "model.pt" if (path / "model.pt").is_file() else _checkpoint_folder(path) / "trainer.pt"
+    if not file.is_file():
+        raise FileNotFoundError(f"no weights in {path}: pass a run's checkpoint/ folder (trainer.pt) or its best/ folder (model.pt)")
+    state = torch.load(file, weights_only=False)  # our own file: evaluation statistics are TensorDicts
+    trainer.loss_module.load_state_dict(state["loss_module"])
+    ev = _find_evaluator(trainer)
+    saved = state["evaluator"] if "evaluator" in state else state["modules"].get(type(ev).__name__) if ev is not None else None
+    if ev is not None and saved is not None: ev.load_state_dict(saved)
+    if "evaluator" in state: return {"frames": state["frames"], "eval_return": state["eval_return"]}
+    return {"frames": state["collector"]["frames"], "eval_return": state["last_metrics"].get("eval_return")}

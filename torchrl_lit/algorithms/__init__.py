@@ -18,6 +18,8 @@ ALGORITHMS = { # name: (module under torchrl_lit.algorithms, config class, defau
     "ddpg": ("ddpg", "DDPGConfig", "ddpg.Pendulum-v1"),
     "td3": ("ddpg", "DDPGConfig", "td3.Pendulum-v1"),
     "sac": ("sac", "SACConfig", "sac.Pendulum-v1"),
+    "rl2": ("rl2", "RL2Config", "rl2.bandit-k5-n10"),
+    "dreamer": ("dreamer", "DreamerConfig", "dreamer.cartpole-balance"),
 }
 
 def load_algorithm(name:str, # a key of `ALGORITHMS`, e.g. "ppo"

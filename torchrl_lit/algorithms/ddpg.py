@@ -169,6 +169,7 @@ def make_ddpg_trainer(cfg: DDPGConfig, # the hyper-parameters
 def train(cfg: DDPGConfig, # the hyper-parameters (e.g. `DDPGConfig.from_preset("td3.Pendulum-v1", seed=1)`)
           run_dir: str | Path | None = None, # the run's folder (default: runs/<algorithm>-<env>-seed<seed>-<time>)
           progress: bool = True, # show the progress bar
+          resume: bool = False, # continue the interrupted run in `run_dir` from its checkpoint
          ) -> RunResult:
-    "Train DDPG or TD3 as `cfg` says; writes metrics.csv, config.json, learning_curve.png and the final checkpoint into `run_dir`."
-    return run_training(cfg.algorithm, cfg, make_ddpg_trainer, run_dir, progress)
+    "Train DDPG or TD3 as `cfg` says; writes metrics.csv, config.json, learning_curve.png, the final checkpoint and the best weights into `run_dir`."
+    return run_training(cfg.algorithm, cfg, make_ddpg_trainer, run_dir, progress, resume=resume)

@@ -124,6 +124,7 @@ def make_dqn_trainer(cfg: DQNConfig, # the hyper-parameters
 def train(cfg: DQNConfig, # the hyper-parameters (e.g. `DQNConfig.from_preset("dqn.CartPole-v1", seed=1)`)
           run_dir: str | Path | None = None, # the run's folder (default: runs/dqn-<env>-seed<seed>-<time>)
           progress: bool = True, # show the progress bar
+          resume: bool = False, # continue the interrupted run in `run_dir` from its checkpoint
          ) -> RunResult:
-    "Train DQN as `cfg` says; writes metrics.csv, config.json, learning_curve.png and the final checkpoint into `run_dir`."
-    return run_training("dqn", cfg, make_dqn_trainer, run_dir, progress, target=475 if cfg.env_name == "CartPole-v1" else None)
+    "Train DQN as `cfg` says; writes metrics.csv, config.json, learning_curve.png, the final checkpoint and the best weights into `run_dir`."
+    return run_training("dqn", cfg, make_dqn_trainer, run_dir, progress, target=475 if cfg.env_name == "CartPole-v1" else None, resume=resume)

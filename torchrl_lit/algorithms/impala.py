@@ -166,6 +166,7 @@ def make_impala_trainer(cfg: IMPALAConfig, # the hyper-parameters
 def train(cfg: IMPALAConfig, # the hyper-parameters (e.g. `IMPALAConfig.from_preset("impala.CartPole-v1", seed=1)`)
           run_dir: str | Path | None = None, # the run's folder (default: runs/impala-<env>-seed<seed>-<time>)
           progress: bool = True, # show the progress bar
+          resume: bool = False, # continue the interrupted run in `run_dir` from its checkpoint
          ) -> RunResult:
-    "Train IMPALA as `cfg` says; writes metrics.csv, config.json, learning_curve.png and the final checkpoint into `run_dir`."
-    return run_training("impala", cfg, make_impala_trainer, run_dir, progress)
+    "Train IMPALA as `cfg` says; writes metrics.csv, config.json, learning_curve.png, the final checkpoint and the best weights into `run_dir`."
+    return run_training("impala", cfg, make_impala_trainer, run_dir, progress, resume=resume)

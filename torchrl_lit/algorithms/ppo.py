@@ -115,7 +115,10 @@ def _make_env(cfg: PPOConfig, # reads env_name, device, normalize_observations, 
     if cfg.normalize_rewards: transforms.append(RewardSum())  # the logged episode returns stay the environment's
     if cfg.normalize_observations: transforms.append(VecNorm("observation", decay=1.0))  # exact moments of the whole run, as SB3
     if cfg.action_distribution == "normal" and _is_box(env.action_spec): transforms.append(_ClipAction(env.action_spec.low, env.action_spec.high))
-    return TransformedEnv(env, Compose(*transforms)) if transforms else env
+    if not transforms: return env
+    env = TransformedEnv(env, Compose(*transforms))
+    if any(isinstance(t, _ClipAction) for t in transforms): env.check_actions = False  # samples may leave the box: the wrapped env checks the clipped action
+    return env
 
 # %% ../../nbs/72_algorithms.ppo.ipynb #74ece812
 def _orthogonal_init(actor: torch.nn.Module, # the policy: its last nn.Linear gets gain 0.01
@@ -233,6 +236,7 @@ def make_ppo_trainer(cfg: PPOConfig, # the hyper-parameters
 def train(cfg: PPOConfig, # the hyper-parameters (e.g. `PPOConfig.from_preset("ppo.CartPole-v1", seed=1)`)
           run_dir: str | Path | None = None, # the run's folder (default: runs/ppo-<env>-seed<seed>-<time>)
           progress: bool = True, # show the progress bar
+          resume: bool = False, # continue the interrupted run in `run_dir` from its checkpoint
          ) -> RunResult:
-    "Train PPO as `cfg` says; writes metrics.csv, config.json, learning_curve.png and the final checkpoint into `run_dir`."
-    return run_training("ppo", cfg, make_ppo_trainer, run_dir, progress)
+    "Train PPO as `cfg` says; writes metrics.csv, config.json, learning_curve.png, the final checkpoint and the best weights into `run_dir`."
+    return run_training("ppo", cfg, make_ppo_trainer, run_dir, progress, resume=resume)

@@ -108,6 +108,7 @@ def make_sac_trainer(cfg: SACConfig, # the hyper-parameters
 def train(cfg: SACConfig, # the hyper-parameters (e.g. `SACConfig.from_preset("sac.Pendulum-v1", seed=1)`)
           run_dir: str | Path | None = None, # the run's folder (default: runs/sac-<env>-seed<seed>-<time>)
           progress: bool = True, # show the progress bar
+          resume: bool = False, # continue the interrupted run in `run_dir` from its checkpoint
          ) -> RunResult:
-    "Train SAC as `cfg` says; writes metrics.csv, config.json, learning_curve.png and the final checkpoint into `run_dir`."
-    return run_training("sac", cfg, make_sac_trainer, run_dir, progress)
+    "Train SAC as `cfg` says; writes metrics.csv, config.json, learning_curve.png, the final checkpoint and the best weights into `run_dir`."
+    return run_training("sac", cfg, make_sac_trainer, run_dir, progress, resume=resume)

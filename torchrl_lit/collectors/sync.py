@@ -89,10 +89,12 @@ def _reset(self: SyncDataCollector):
 
 @patch
 def _policy_for_batch(self: SyncDataCollector) -> Callable:
-    "The random policy until `init_random_frames`, then `policy`, reading TensorDicts on `device`."
-    policy = self.random_policy if self.frames < self.init_random_frames else self.policy
-    if self.device == self.env.device or policy is self.random_policy: return policy
-    return lambda td: policy(td.to(self.device)).to(self.env.device)
+    "`policy`, reading TensorDicts on `device`; until `init_random_frames`, with its action replaced by a random one."
+    policy = self.policy
+    if policy is self.random_policy: return policy
+    if self.device != self.env.device: policy = lambda td, act=policy: act(td.to(self.device)).to(self.env.device)
+    if self.frames < self.init_random_frames: return lambda td: self.random_policy(policy(td))  # same entries, random action
+    return policy
 
 # %% ../../nbs/30_collectors.sync.ipynb #c2eb0a69
 @patch

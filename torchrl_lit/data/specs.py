@@ -191,9 +191,10 @@ class Bounded(TensorSpec):
                  low: float | Sequence | np.ndarray | torch.Tensor, # lower bound: a scalar, or one per element
                  high: float | Sequence | np.ndarray | torch.Tensor, # upper bound (included): a scalar, or one per element
                  shape: int | Sequence[int] | None = None, # default: the broadcast shape of `low` and `high`
-                 dtype: torch.dtype = torch.float32, # a float dtype for continuous boxes, an integer dtype for integer ones
+                 dtype: torch.dtype | None = torch.float32, # a float dtype for continuous boxes, an integer dtype for integer ones (None: torch's default float dtype)
                  device: str | torch.device | None = None, # device of the values and bounds
                 ):
+        dtype = torch.get_default_dtype() if dtype is None else dtype
         low, high = (torch.as_tensor(b, dtype=torch.float64) for b in (low, high))  # exact for float32 and int bounds
         try:
             shape = torch.broadcast_shapes(low.shape, high.shape) if shape is None else _size(shape)
@@ -241,9 +242,10 @@ class Unbounded(TensorSpec):
     "Any value of its dtype, reals or integers (gymnasium `Box(-inf, inf)`)."
     def __init__(self,
                  shape: int | Sequence[int] = (), # trailing shape, e.g. `(1,)` for a reward
-                 dtype: torch.dtype = torch.float32, # a float or an integer dtype
+                 dtype: torch.dtype | None = torch.float32, # a float or an integer dtype (None: torch's default float dtype)
                  device: str | torch.device | None = None, # device of the values
                 ):
+        dtype = torch.get_default_dtype() if dtype is None else dtype
         if dtype == torch.bool: raise TypeError("Unbounded takes no torch.bool: a 0/1 entry is Binary(n) or Categorical(2, dtype=torch.bool)")
         super().__init__(shape, dtype, device)
 
@@ -260,8 +262,9 @@ class Unbounded(TensorSpec):
     def _domain(self) -> str: return "of any value of the dtype"
 
 # %% ../../nbs/12_data.specs.ipynb #fd0c7b16
-def _discrete_dtype(name: str, dtype: torch.dtype) -> torch.dtype:
-    "`dtype` if it can hold a discrete value (integer or bool), else a TypeError."
+def _discrete_dtype(name: str, dtype: torch.dtype | None, default: torch.dtype = torch.long) -> torch.dtype:
+    "`dtype` if it can hold a discrete value (integer or bool), `default` for None, else a TypeError."
+    if dtype is None: return default
     if dtype.is_floating_point or dtype.is_complex:
         raise TypeError(f"{name} holds integers: pass an integer dtype or torch.bool, received {dtype}; "
                         "float scores (logits, Q-values) map to a valid value with spec.project(x)")
@@ -274,6 +277,12 @@ def _argmax(x: torch.Tensor) -> torch.Tensor:
 def _not_one_hot(x: torch.Tensor) -> torch.Tensor:
     "True for each row of `x` that is not exactly one 1 among 0s."
     return ((x != 0) & (x != 1)).any(-1) | (x.sum(-1) != 1)
+
+def _choices(n: int, shape: torch.Size, mask: torch.Tensor | None, device: torch.device) -> torch.Tensor:
+    "Uniform indices in `[0, n)` of shape `shape`; with a bool `mask` (broadcastable to `(*shape, n)`), only among the allowed ones."
+    if mask is None: return torch.randint(n, shape, device=device)
+    allowed = mask.expand(*shape, n).reshape(-1, n).float()
+    return torch.multinomial(allowed, 1).reshape(shape)
 
 def _check_choices(spec: str, n):
     "Raise unless `n`, a number of choices, is a positive int (a spec of zero choices has no value to sample or check)."
@@ -293,11 +302,12 @@ class OneHot(TensorSpec):
         shape = _size((n,) if shape is None else shape)
         if not shape or shape[-1] != n: raise ValueError(f"OneHot(n={n}) needs a shape that ends with {n}, received {tuple(shape)}")
         super().__init__(shape, _discrete_dtype("OneHot", dtype), device)
-        self.n = n
+        self.n, self.mask = n, None  # mask: the allowed choices, see update_mask
 
     def _rand(self, shape: torch.Size) -> torch.Tensor:
-        return F.one_hot(torch.randint(self.n, shape[:-1], device=self.device), self.n).to(self.dtype)
-    def _outside(self, x: torch.Tensor) -> torch.Tensor: return _not_one_hot(x)
+        return F.one_hot(_choices(self.n, shape[:-1], self.mask, self.device), self.n).to(self.dtype)
+    def _outside(self, x: torch.Tensor) -> torch.Tensor:
+        return _not_one_hot(x) if self.mask is None else _not_one_hot(x) | ((x != 0) & ~self.mask).any(-1)
     def _project(self, x: torch.Tensor) -> torch.Tensor: return F.one_hot(_argmax(x), self.n)
     def _domain(self) -> str: return f"one-hot rows of length {self.n}"
     def _repr_extras(self) -> str: return f"n={self.n}, "
@@ -335,10 +345,13 @@ class Categorical(TensorSpec):
         _check_choices("Categorical", n)
         if dtype == torch.bool and n != 2: raise TypeError(f"Categorical(n={n}) cannot be torch.bool: only n=2 fits in a bool")
         super().__init__(shape, _discrete_dtype("Categorical", dtype), device)
-        self.n = n
+        self.n, self.mask = n, None  # mask: the allowed choices, see update_mask
 
-    def _rand(self, shape: torch.Size) -> torch.Tensor: return torch.randint(self.n, shape, device=self.device).to(self.dtype)
-    def _outside(self, x: torch.Tensor) -> torch.Tensor: return (x < 0) | (x >= self.n)
+    def _rand(self, shape: torch.Size) -> torch.Tensor: return _choices(self.n, shape, self.mask, self.device).to(self.dtype)
+    def _outside(self, x: torch.Tensor) -> torch.Tensor:
+        out = (x < 0) | (x >= self.n)
+        if self.mask is None: return out
+        return out | ~self.mask.expand(*x.shape, self.n).gather(-1, x.long().clamp(0, self.n - 1).unsqueeze(-1)).squeeze(-1)
     def _project(self, x: torch.Tensor) -> torch.Tensor: return _clamp_to(x, 0, self.n - 1, self.dtype)
     def _domain(self) -> str: return f"in [0, {self.n})"
     def _repr_extras(self) -> str: return f"n={self.n}, "
@@ -422,7 +435,7 @@ class Binary(TensorSpec):
                 ):
         shape = _size((n,) if shape is None else shape)
         if not shape or shape[-1] != n: raise ValueError(f"Binary(n={n}) needs a shape that ends with {n}, received {tuple(shape)}")
-        super().__init__(shape, _discrete_dtype("Binary", dtype), device)
+        super().__init__(shape, _discrete_dtype("Binary", dtype, torch.int8), device)
         self.n = n
 
     def _rand(self, shape: torch.Size) -> torch.Tensor: return torch.randint(2, shape, device=self.device).to(self.dtype)
@@ -464,6 +477,7 @@ class Composite(TensorSpec):
         node._specs[last] = spec if node.device is None else spec.to(node.device)
 
     def __getitem__(self, key: str | tuple) -> TensorSpec:
+        if not isinstance(key, str) and not (isinstance(key, tuple) and key and all(isinstance(k, str) for k in key)): return self._index(key)
         node = self
         for k in _key(key):
             if not isinstance(node, Composite) or k not in node._specs:
@@ -480,6 +494,31 @@ class Composite(TensorSpec):
         parent = self[tuple(path)] if path else self
         if not isinstance(parent, Composite) or last not in parent._specs: raise KeyError(f"cannot delete {key!r}: it is not in the Composite")
         del parent._specs[last]
+
+# %% ../../nbs/12_data.specs.ipynb #d2f9e227
+def _indexed_shape(shape: torch.Size, idx, event_dims: int, what: str) -> torch.Size:
+    "The shape after indexing the leading (batch) dims of `shape` with `idx`; the last `event_dims` dims cannot be indexed."
+    lead = shape[:len(shape) - event_dims]
+    try: return torch.empty(lead, device="meta")[idx].shape + shape[len(lead):]
+    except IndexError as e: raise IndexError(f"cannot index {what} of shape {tuple(shape)} with {idx!r}: only its leading dims {tuple(lead)} can be indexed ({e})") from None
+
+@patch
+def __getitem__(self: TensorSpec, idx) -> TensorSpec:
+    "The spec of `value[idx]`, indexing the leading (batch) dims like a tensor; per-element bounds and masks are indexed too."
+    new = copy.copy(self)
+    new.shape = _indexed_shape(self.shape, idx, self._row_dims, type(self).__name__)
+    lead = len(self.shape) - self._row_dims
+    for name in ("low", "high", "mask"):
+        t = getattr(self, name, None)
+        if isinstance(t, torch.Tensor) and t.shape[:lead] == self.shape[:lead]: setattr(new, name, t[idx])
+    return new
+
+@patch
+def _index(self: Composite, idx) -> Composite:
+    "The Composite of every entry indexed by `idx` over the batch dims (`spec[0]`, `spec[:2]`, ...)."
+    out = Composite(shape=_indexed_shape(self.shape, idx, 0, "Composite"), device=self.device)
+    for k, spec in self._specs.items(): out._specs[k] = spec._index(idx) if isinstance(spec, Composite) else spec[idx]
+    return out
 
 # %% ../../nbs/12_data.specs.ipynb #b9cbe2e7
 @patch
@@ -577,3 +616,44 @@ UnboundedContinuousTensorSpec = NdUnboundedContinuousTensorSpec = Unbounded
 OneHotDiscreteTensorSpec, DiscreteTensorSpec = OneHot, Categorical
 MultOneHotDiscreteTensorSpec, MultiDiscreteTensorSpec = MultiOneHot, MultiCategorical
 BinaryDiscreteTensorSpec, CompositeSpec = Binary, Composite
+
+# %% ../../nbs/12_data.specs.ipynb #df9587dd
+@patch
+def update_mask(self: OneHot | Categorical, mask: torch.Tensor | None) -> TensorSpec:
+    "Allow only the choices where the bool `mask` is True (shape `(*shape[:-1], n)` for OneHot, `(*shape, n)` for Categorical; None: all); returns the spec."
+    if mask is not None:
+        full = (*self.shape[:len(self.shape) - self._row_dims], self.n)
+        mask = torch.as_tensor(mask, device=self.device)
+        if mask.dtype != torch.bool: raise TypeError(f"update_mask takes a bool mask, received {mask.dtype}")
+        try: mask = mask.expand(full)
+        except RuntimeError: raise ValueError(f"the mask of {self!r} must broadcast to {full} (one flag per choice), received shape {tuple(mask.shape)}") from None
+        if not mask.any(-1).all(): raise ValueError(f"every row of the mask must allow at least one of the {self.n} choices, received {_fmt(mask)}")
+    self.mask = mask
+    return self
+
+@patch
+def to_numpy(self: TensorSpec, value: torch.Tensor | TensorDict, safe: bool = True) -> np.ndarray | dict:
+    "What a numpy simulator takes: the checked value as an array, one-hot rows as their indices, a Composite's TensorDict as a dict."
+    if isinstance(self, Composite): return {k: spec.to_numpy(value.get(k), safe) for k, spec in self._specs.items() if spec is not None}
+    if safe: self.assert_is_in(value)
+    if isinstance(self, (OneHot, MultiOneHot)): value = self.to_categorical(value)
+    return value.detach().cpu().numpy()
+
+@patch
+def type_check(self: TensorSpec, value: torch.Tensor | TensorDict, key: str | tuple | None = None):
+    "Raise a TypeError unless `value` (or `value[key]` for a Composite) has the spec's dtype; shape and range are not checked."
+    if isinstance(self, Composite):
+        specs = [(key, self[key])] if key is not None else list(self.items(include_nested=True, leaves_only=True))
+        for k, spec in specs: spec.type_check(value.get(k))
+        return
+    if value.dtype != self.dtype: raise TypeError(f"expected dtype {self.dtype} for {self!r}, received {value.dtype} (fix: value.to({self.dtype}))")
+
+@patch
+def to_one_hot_spec(self: Categorical) -> OneHot:
+    "The `OneHot` spec of the same choices (shape `(*shape, n)`), mask included."
+    return OneHot(self.n, (*self.shape, self.n), torch.long, self.device).update_mask(self.mask)
+
+@patch
+def to_categorical_spec(self: OneHot) -> Categorical:
+    "The `Categorical` spec of the same choices (shape `shape[:-1]`), mask included."
+    return Categorical(self.n, self.shape[:-1], torch.long, self.device).update_mask(self.mask)

@@ -22,12 +22,13 @@ class TensorDict:
 
     def __init__(self,
                  source: dict | TensorDict | None = None, # str (or tuple) keys -> tensors, numbers, arrays, dicts or TensorDicts
-                 batch_size: Sequence[int] | int = (), # the leading dims every entry shares, e.g. [n_envs, T]
-                 device: torch.device | str | None = None): # move every leaf there (None: leave leaves where they are)
-        self._batch_size = _as_size(batch_size)
+                 batch_size: Sequence[int] | int | None = (), # the leading dims every entry shares, e.g. [n_envs, T] (None: none)
+                 device: torch.device | str | None = None, # move every leaf there (None: leave leaves where they are)
+                 **entries): # more entries by name, as in `TensorDict(obs=x, batch_size=[4])`
+        self._batch_size = _as_size(() if batch_size is None else batch_size)
         self._device = None if device is None else torch.device(device)
         self._tensordict, self._memmap_prefix = {}, None
-        for key, value in ({} if source is None else source).items():
+        for key, value in [*({} if source is None else source).items(), *entries.items()]:
             if isinstance(key, str): self._tensordict[key] = self._validate(key, value)
             else: self.set(key, value)
 
@@ -217,8 +218,9 @@ def pop(self: TensorDict, key: str | tuple, default: Any = _MISSING) -> Any:
 
 # %% ../../nbs/11_data.tensordict.ipynb #e2b7c509
 @patch
-def select(self: TensorDict, *keys: str | tuple) -> TensorDict:
-    "A new TensorDict holding only `keys` (tuple keys select inside nested entries); tensors are shared."
+def select(self: TensorDict, *keys: str | tuple, strict: bool = True) -> TensorDict:
+    "A new TensorDict holding only `keys` (tuple keys select inside nested entries; `strict=False` skips missing ones); tensors are shared."
+    if not strict: keys = [k for k in keys if k in self]
     groups = {}
     for key in keys:
         self.get(key)
@@ -269,12 +271,17 @@ def _common_prefix(shapes: list[torch.Size]) -> torch.Size:
 def from_dict(cls: TensorDict,
               source: dict, # str keys -> tensors, numbers, arrays or (nested) dicts
               batch_size: Sequence[int] | None = None, # None: the leading dims all leaves share
-              device: torch.device | str | None = None) -> TensorDict:
+              device: torch.device | str | None = None,
+              batch_dims: int | None = None, # with `batch_size=None`: keep only this many of the shared leading dims
+             ) -> TensorDict:
     "A TensorDict from a nested dict, inferring the batch size when it is not given."
     if batch_size is not None: return cls(source, batch_size, device)
     entries = {k: cls.from_dict(v, None, device) if isinstance(v, dict) else v if isinstance(v, TensorDict) else torch.as_tensor(v)
                for k, v in source.items()}
-    return cls(entries, _common_prefix([v.shape for v in entries.values()]), device)
+    shared = _common_prefix([v.shape for v in entries.values()])
+    if batch_dims is not None and not 0 <= batch_dims <= len(shared):
+        raise ValueError(f"batch_dims={batch_dims} but the entries share only {len(shared)} leading dims {list(shared)}")
+    return cls(entries, shared if batch_dims is None else shared[:batch_dims], device)
 
 # %% ../../nbs/11_data.tensordict.ipynb #015f3f00
 def _normalize_index(idx: Any, batch_size: torch.Size) -> Any:
@@ -522,9 +529,9 @@ def apply_(self: TensorDict, fn: Callable) -> TensorDict:
 
 # %% ../../nbs/11_data.tensordict.ipynb #0162aeb3
 @patch
-def clone(self: TensorDict) -> TensorDict:
-    "A deep copy: new TensorDicts, new tensors."
-    return self._map(lambda x: x.clone(), self._batch_size)
+def clone(self: TensorDict, recurse: bool = True) -> TensorDict:
+    "A deep copy: new TensorDicts, new tensors (`recurse=False`: new TensorDicts sharing the tensors)."
+    return self._map((lambda x: x.clone()) if recurse else (lambda x: x), self._batch_size)
 
 @patch
 def detach(self: TensorDict) -> TensorDict:
@@ -537,11 +544,11 @@ def contiguous(self: TensorDict) -> TensorDict:
     return self._map(lambda x: x.contiguous(), self._batch_size)
 
 @patch
-def to(self: TensorDict, dest: torch.device | str | torch.dtype) -> TensorDict:
-    "Every leaf moved to device `dest`, or cast to dtype `dest`."
+def to(self: TensorDict, dest: torch.device | str | torch.dtype, non_blocking: bool = False) -> TensorDict:
+    "Every leaf moved to device `dest` (`non_blocking`: an asynchronous copy where the devices allow it), or cast to dtype `dest`."
     if isinstance(dest, torch.dtype): return self._map(lambda x: x.to(dest), self._batch_size)
     device = torch.device(dest)
-    out = self._map(lambda x: x.to(device), self._batch_size)
+    out = self._map(lambda x: x.to(device, non_blocking=non_blocking), self._batch_size)
     out._device = device
     return out
 
@@ -810,3 +817,21 @@ def load_memmap(cls: TensorDict, prefix: str | Path) -> TensorDict:
 def is_memmap(self: TensorDict) -> bool:
     "Whether the leaves are the files written by `memmap_` (or reopened by `load_memmap`)."
     return self._memmap_prefix is not None
+
+# %% ../../nbs/11_data.tensordict.ipynb #d0ef2832
+@patch
+def setdefault(self: TensorDict, key: str | tuple, default: Any) -> torch.Tensor | TensorDict:
+    "The entry at `key`, after writing `default` there if it is missing."
+    if key not in self: self.set(key, default)
+    return self.get(key)
+
+@patch
+def empty(self: TensorDict, recurse: bool = False) -> TensorDict:
+    "A TensorDict of the same batch size and device without entries (`recurse`: keep the nested TensorDicts, empty)."
+    nested = {k: v.empty(True) for k, v in self._tensordict.items() if isinstance(v, TensorDict)} if recurse else {}
+    return TensorDict._new_unsafe(nested, self._batch_size, self._device)
+
+@patch
+def to_tensordict(self: TensorDict) -> TensorDict:
+    "An independent copy (new TensorDicts, new tensors); for a memory-mapped TensorDict, a copy in RAM."
+    return self.clone()

@@ -30,3 +30,9 @@ def __getattr__(name:str):
     return value
 
 _all_ = ['DONE_KEYS', 'step_mdp', 'ExplorationType', 'exploration_type', 'set_exploration_type', 'RandomPolicy', 'EnvBase', 'check_env_specs', 'space_to_spec', 'GymWrapper', 'GymEnv', 'dm_spec_to_spec', 'DMControlWrapper', 'DMControlEnv', 'Transform', 'Compose', 'DoubleToFloat', 'RewardScaling', 'RewardClipping', 'BinarizeReward', 'RewardSum', 'StepCounter', 'InitTracker', 'ObservationNorm', 'VecNorm', 'CatTensors', 'ExcludeTransform', 'SelectTransform', 'RenameTransform', 'FiniteTensorDictCheck', 'DiscreteActionProjection', 'TransformedEnv', 'NoopResetEnv', 'ToTensorImage', 'Resize', 'GrayScale', 'CenterCrop', 'FlattenObservation', 'UnsqueezeTransform', 'CatFrames', 'EnvCreator', 'SerialEnv', 'ParallelEnv']
+
+# %% ../../nbs/29_envs.ipynb #b7e3a2c1
+from .meta import (BanditEnv, TabularMDPEnv, PrevActionRewardDone)
+
+# %% ../../nbs/29_envs.ipynb #eecd842e
+from .model_based import (ModelBasedEnvBase, DreamerEnv)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Callable
 import torch
 from ..data.tensordict import TensorDict
-from ..data.specs import TensorSpec, Composite, Unbounded, Categorical
+from ..data.specs import TensorSpec, Composite, Unbounded, Categorical, OneHot, Bounded, Binary
 from .utils import DONE_KEYS, RandomPolicy, step_mdp
 
 # %% auto #0
@@ -35,6 +35,7 @@ def _leaf_spec(name: str, key: str) -> property:
 # %% ../../nbs/21_envs.common.ipynb #270031f5
 class EnvBase:
     "An environment that reads and writes TensorDicts; subclasses implement `_reset`, `_step` and `_set_seed`."
+    check_actions: bool = True  # `step` raises on a NaN, out-of-range or not-one-hot action; set False on an env to skip the check
     def __init__(self,
                  device: str | torch.device | None = None, # where the env's tensors live (default: the CPU)
                  batch_size: torch.Size | tuple = (), # `(N,)` for N sub-environments stepped together
@@ -110,10 +111,50 @@ def _reset_impl(self: EnvBase, td: TensorDict | None = None) -> TensorDict:
 
 EnvBase.reset = _reset_impl
 
+# %% ../../nbs/21_envs.common.ipynb #15b244d0
+_LIST_LIMIT = 64  # actions of up to this many numbers are checked as Python lists (each tensor op costs microseconds)
+
+def _bad_positions(spec: TensorSpec, flat: list) -> list[int] | None:
+    "Flat positions of the invalid numbers in a small action `flat` (row starts for one-hot), or None when `spec` has no list check."
+    if getattr(spec, "mask", None) is not None: return None  # an action mask: the spec's own check
+    if isinstance(spec, OneHot):
+        n = spec.n
+        return [i for i in range(0, len(flat), n) if (row := flat[i:i + n]).count(1) != 1 or row.count(0) != n - 1]
+    if isinstance(spec, Categorical): return [i for i, x in enumerate(flat) if not (0 <= x < spec.n and x % 1 == 0)]  # NaN fails
+    if isinstance(spec, Binary): return [i for i, x in enumerate(flat) if x != 0 and x != 1]
+    if isinstance(spec, Bounded):
+        low, high = spec.low.expand(spec.shape).reshape(-1).tolist(), spec.high.expand(spec.shape).reshape(-1).tolist()
+        return [i for i, x in enumerate(flat) if not low[i] <= x <= high[i]]  # NaN fails
+    if isinstance(spec, Unbounded): return [i for i, x in enumerate(flat) if x != x]  # NaN
+    return None
+
+def _rounded(x: float | int | list) -> float | int | list:
+    "Numbers rounded to 4 decimals, for messages (float32's 0.30000001192092896 reads as 0.3)."
+    return [_rounded(v) for v in x] if isinstance(x, list) else round(x, 4) if isinstance(x, float) else x
+
+def _action_problem(spec: TensorSpec, value: torch.Tensor) -> str | None:
+    "Why `value` (of the spec's shape) is not a valid action of `spec`: a float for a float spec, no NaN, inside the domain; None if valid."
+    if value.is_complex() or (spec.dtype.is_floating_point and not value.is_floating_point()):
+        return f"expected a floating dtype like {spec.dtype}, received {value.dtype}"
+    if value.numel() <= _LIST_LIMIT:
+        flat = value.tolist() if value.dim() < 2 else value.reshape(-1).tolist()
+        if (bad := _bad_positions(spec, flat if value.dim() else [flat])) is not None:
+            if not bad: return None
+            flat, i = value.detach().reshape(-1), bad[0]
+            got = flat[i:i + spec.n] if isinstance(spec, OneHot) else flat[i]
+            return f"expected values {spec._domain()}, received {_rounded(got.tolist())} at flat position {i} ({len(bad)} invalid)"
+    value = value.detach()
+    bad = spec._outside(value).reshape(-1)  # one flag per value (per row for one-hot)
+    if value.is_floating_point():  # NaN, and fractions where the spec holds integers
+        odd = torch.isnan(value) if spec.dtype.is_floating_point else value % 1 != 0
+        bad = bad | (odd.reshape(len(bad), -1).any(-1) if odd.numel() != len(bad) else odd.reshape(-1))
+    if not bool(bad.any()): return None
+    return f"expected values {spec._domain()}, {int(bad.sum())} of {len(bad)} are not (the first at flat position {int(bad.nonzero()[0])})"
+
+
 # %% ../../nbs/21_envs.common.ipynb #9be77df4
-def _step_impl(self: EnvBase, td: TensorDict) -> TensorDict:
-    "Apply the action(s) in `td`; writes the next observation, reward and done flags under `td[\"next\"]` (keeping entries a policy put there) and returns `td`."
-    self._check_open()
+def _check_step_input(self: EnvBase, td: TensorDict):
+    "Raise a clear error unless `td` is a TensorDict of the env's batch size with a valid value (shape, dtype, domain) for every action entry."
     if not isinstance(td, TensorDict):
         raise TypeError(f"step expects a TensorDict, received {type(td).__name__}: a policy returns the TensorDict it was given, with the "
                         "action written into it (e.g. TensorDictModule(net, in_keys=['observation'], out_keys=['action']))")
@@ -125,6 +166,14 @@ def _step_impl(self: EnvBase, td: TensorDict) -> TensorDict:
         if isinstance(value, torch.Tensor) and value.shape != spec.shape:
             raise ValueError(f"the action {key!r} has shape {tuple(value.shape)}, the env's spec {spec} needs {tuple(spec.shape)}: "
                              "make the policy write one action of that shape per sub-env")
+        if self.check_actions and isinstance(value, torch.Tensor) and (why := _action_problem(spec, value)) is not None:
+            raise ValueError(f"the action {key!r} does not fit the env's spec {spec!r}: {why}. Make the policy write a valid action "
+                             "(spec.project(x) maps scores to one), or set env.check_actions = False to step anyway")
+
+def _step_impl(self: EnvBase, td: TensorDict) -> TensorDict:
+    "Apply the action(s) in `td`; writes the next observation, reward and done flags under `td[\"next\"]` (keeping entries a policy put there) and returns `td`."
+    self._check_open()
+    self._check_step_input(td)
     out = _flags(self, _check_out(self, "_step", self._step(td)))
     previous = td._tensordict.get("next")
     if isinstance(previous, TensorDict):  # what a policy wrote for the next step (e.g. a recurrent state) stays
@@ -140,7 +189,7 @@ def _rand_step(self: EnvBase, td: TensorDict | None = None) -> TensorDict:
     else: td._tensordict.update(actions.rand()._tensordict)
     return self.step(td)
 
-EnvBase.step, EnvBase.rand_step = _step_impl, _rand_step
+EnvBase._check_step_input, EnvBase.step, EnvBase.rand_step = _check_step_input, _step_impl, _rand_step
 
 # %% ../../nbs/21_envs.common.ipynb #6f9b1826
 def _rollout(self: EnvBase, max_steps: int, policy: Callable, break_when_any_done: bool, td: TensorDict) -> TensorDict:
@@ -163,6 +212,7 @@ def _rollout_impl(self: EnvBase,
                   tensordict: TensorDict | None = None, # where to start from when `auto_reset=False`
                  ) -> TensorDict:
     "Run `policy` for up to `max_steps` steps; returns the transitions, shape `[*batch_size, T]`."
+    self._check_open()
     if not isinstance(max_steps, int) or max_steps < 1: raise ValueError(f"max_steps must be a positive int, received {max_steps!r}")
     if auto_reset == (tensordict is not None):
         raise ValueError("pass tensordict together with auto_reset=False (to continue from it), or neither (to start with a reset)")

@@ -21,3 +21,6 @@ from .exploration import (EGreedyModule, OrnsteinUhlenbeckModule, AdditiveGaussi
 from .recipes import (unbatched_spec, make_dqn_actor, reset_noise, make_ddpg_actor, make_ppo_models, make_sac_models)
 
 _all_ = ['TensorDictModuleBase', 'TensorDictModule', 'TensorDictSequential', 'MLP', 'ConvNet', 'DuelingMlpDQNet', 'DuelingCnnDQNet', 'DdpgMlpActor', 'DdpgCnnActor', 'DdpgMlpQNet', 'DdpgCnnQNet', 'NoisyLinear', 'DistributionalDQNnet', 'ImpalaNet', 'LSTMNet', 'LSTMModule', 'NormalParamExtractor', 'TanhNormal', 'TruncatedNormal', 'IndependentNormal', 'Delta', 'TanhDelta', 'OneHotCategorical', 'Categorical', 'SafeModule', 'Actor', 'ProbabilisticActor', 'ValueOperator', 'QValueActor', 'DistributionalQValueActor', 'ActorValueOperator', 'ActorCriticOperator', 'EGreedyModule', 'OrnsteinUhlenbeckModule', 'AdditiveGaussianModule', 'unbatched_spec', 'make_dqn_actor', 'reset_noise', 'make_ddpg_actor', 'make_ppo_models', 'make_sac_models']
+
+# %% ../../nbs/49_modules.ipynb #918a457c
+from .world_models import (RSSMPrior, RSSMPosterior, RSSMRollout, LatentMLP, ObsEncoder, ObsDecoder, DreamerActor, WorldModel, make_world_model)

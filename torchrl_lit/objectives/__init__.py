@@ -18,3 +18,6 @@ from .sac import (SACLoss, REDQLoss)
 from .ppo import (A2CLoss, PPOLoss, ClipPPOLoss, KLPENPPOLoss)
 
 _all_ = ['td0_return_estimate', 'td_lambda_return_estimate', 'generalized_advantage_estimate', 'vtrace_advantage_estimate', 'ValueEstimatorBase', 'TD0Estimator', 'TDLambdaEstimator', 'GAE', 'VTrace', 'n_step_return', 'LossModule', 'sum_losses', 'distance_loss', 'TargetNetUpdater', 'SoftUpdate', 'HardUpdate', 'DQNLoss', 'DistributionalDQNLoss', 'DDPGLoss', 'TD3Loss', 'SACLoss', 'REDQLoss', 'A2CLoss', 'PPOLoss', 'ClipPPOLoss', 'KLPENPPOLoss']
+
+# %% ../../nbs/59_objectives.ipynb #f988ccd4
+from .dreamer import (gaussian_kl, DreamerModelLoss, DreamerActorLoss, DreamerValueLoss)

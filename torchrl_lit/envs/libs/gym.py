@@ -13,7 +13,7 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from ...data.tensordict import TensorDict
 from ...data.specs import TensorSpec, Bounded, Unbounded, OneHot, Categorical, MultiOneHot, MultiCategorical, Binary, Composite
 from ..common import EnvBase
-from ..utils import RandomPolicy
+from ..utils import DONE_KEYS, RandomPolicy
 
 # %% auto #0
 __all__ = ['space_to_spec', 'GymWrapper', 'GymEnv']
@@ -160,17 +160,26 @@ class GymEnv(GymWrapper):
     def __repr__(self) -> str: return f"GymEnv({self.env_name!r}, batch_size={tuple(self.batch_size)}, device={self.device})"
 
 # %% ../../../nbs/22_envs.libs.gym.ipynb #7dc065cd
-def _fast_ok(self: GymWrapper, policy: Callable, td: TensorDict) -> bool:
-    "Whether `rollout` can take the numpy fast path: random actions, one box observation, no pixels or frame skip, CPU."
-    return (isinstance(policy, RandomPolicy) and policy.action_spec is self.action_spec and self.frame_skip == 1 and not self.from_pixels
-            and self.device.type == "cpu" and self.observation_spec.keys() == ["observation"] and isinstance(self.observation_spec["observation"], (Bounded, Unbounded))
-            and sorted(td.keys()) == sorted(["observation", "done", "terminated", "truncated"]))
+_ENV_KEYS = frozenset(("observation", *DONE_KEYS, "next", "_reset", "reward"))  # the root entries the env writes
 
-def _loop(self: GymWrapper, actions, obs: np.ndarray, nxt: np.ndarray, rew: np.ndarray, term: np.ndarray, trunc: np.ndarray, break_when_any_done: bool) -> int:
-    "Step the gymnasium env with `actions`, writing step t into row t of the arrays (`obs[t + 1]`: the next root); returns T."
+def _fast_ok(self: GymWrapper, td: TensorDict) -> bool:
+    "Whether `rollout` can fill numpy arrays: the wrapper's own `_step`/`_reset`/`_gym_out` (a subclass that overrides them runs them), one box observation, one action entry, no pixels or frame skip, CPU, and a root with the observation and flags."
+    return (type(self)._step is _step and type(self)._reset is _reset and type(self)._gym_out is _gym_out and self.frame_skip == 1 and not self.from_pixels and self.device.type == "cpu" and self._specs["action"].keys() == ["action"]
+            and self.observation_spec.keys() == ["observation"] and isinstance(self.observation_spec["observation"], (Bounded, Unbounded))
+            and all(k in td._tensordict for k in ("observation", *DONE_KEYS)))
+
+def _arrays(self: GymWrapper, max_steps: int, td: TensorDict) -> list[np.ndarray]:
+    "Empty numpy arrays for `max_steps` steps: root observations (T + 1 rows, the first from `td`), next observations, rewards, terminated, truncated."
+    spec, bs = self.observation_spec["observation"], self.batch_size
+    obs = np.empty((max_steps + 1, *spec.shape), torch.empty(0, dtype=spec.dtype).numpy().dtype)  # (T + 1, *B, *obs)
+    obs[0] = td._tensordict["observation"].numpy()
+    return [obs, np.empty_like(obs[1:]), np.empty((max_steps, *bs), np.float32), np.empty((max_steps, *bs), bool), np.empty((max_steps, *bs), bool)]
+
+def _loop(self: GymWrapper, act: Callable, obs: np.ndarray, nxt: np.ndarray, rew: np.ndarray, term: np.ndarray, trunc: np.ndarray, break_when_any_done: bool) -> int:
+    "Step the gymnasium env with `act(t)`, writing step t into row t of the arrays (`obs[t + 1]`: the next root, a reset one after a done); returns T."
     step, reset, bcast = self._env.step, self._env.reset, (-1, *[1] * (obs.ndim - 2))
     for t in range(len(nxt)):
-        o, rew[t], te, tr, _ = step(actions[t])
+        o, rew[t], te, tr, _ = step(act(t))
         nxt[t], term[t], trunc[t] = o, te, tr
         if self.vectorized and (done := te | tr).any():
             if break_when_any_done: return t + 1
@@ -181,24 +190,86 @@ def _loop(self: GymWrapper, actions, obs: np.ndarray, nxt: np.ndarray, rew: np.n
         obs[t + 1] = o
     return len(nxt)
 
+def _as_tensordict(self: GymWrapper, arrays: list[np.ndarray], T: int, td: TensorDict, root: dict, nxt: dict) -> TensorDict:
+    "The `(*B, T)` TensorDict of the first T steps in `arrays`, root flags from `td` at step 0, plus the stacked policy entries `root` and `nxt`."
+    obs, next_obs, rew, term, trunc = arrays
+    bs = self.batch_size
+    time_last = (lambda x: torch.from_numpy(x[:T]).movedim(0, len(bs)).contiguous()) if bs else (lambda x: torch.from_numpy(x[:T]))  # (*B, T, ...)
+    te, tr = time_last(term[..., None]), time_last(trunc[..., None])  # (*B, T, 1)
+    flags = {k: torch.zeros_like(te) for k in DONE_KEYS}
+    for k, v in flags.items(): v[(..., 0, slice(None))] = td._tensordict[k]
+    size = torch.Size((*bs, T))
+    env_next = {"observation": time_last(next_obs), "reward": time_last(rew[..., None]), "terminated": te, "truncated": tr, "done": te | tr}
+    return TensorDict._new_unsafe({"observation": time_last(obs[:-1]), **flags, **root, "next": TensorDict._new_unsafe({**nxt, **env_next}, size)}, size)
+
 # %% ../../../nbs/22_envs.libs.gym.ipynb #538bb8bc
-def _rollout_fast(self: GymWrapper, max_steps: int, policy: Callable, break_when_any_done: bool, td: TensorDict) -> TensorDict:
-    "`EnvBase.rollout` for random actions: numpy arrays filled by the gymnasium loop, converted to torch once."
-    if not self._fast_ok(policy, td): return EnvBase._rollout(self, max_steps, policy, break_when_any_done, td)
-    bs, spec = self.batch_size, self.observation_spec["observation"]
+def _fast_action(spec: TensorSpec, action: torch.Tensor, batched: bool):
+    "A checked action as gymnasium takes it; a small one-hot action is read as a Python list (cheaper than a tensor argmax)."
+    if isinstance(spec, OneHot) and action.numel() <= 64:
+        rows = action.tolist()
+        return np.array([r.index(max(r)) for r in rows]) if batched else rows.index(max(rows))
+    return _action_to_gym(spec, action, batched)
+
+def _rollout_random(self: GymWrapper, max_steps: int, break_when_any_done: bool, td: TensorDict) -> TensorDict:
+    "`EnvBase.rollout` with random actions: all T sampled in one call, then the numpy loop."
     actions = self.action_spec.rand((max_steps,))  # (T, *B, *A)
     gym_actions = _action_to_gym(self.action_spec, actions, True)
     if not self.vectorized: gym_actions = gym_actions.tolist() if gym_actions.ndim == 1 else list(gym_actions)
-    obs = np.empty((max_steps + 1, *spec.shape), torch.empty(0, dtype=spec.dtype).numpy().dtype)  # (T + 1, *B, *obs)
-    obs[0], nxt = td["observation"].numpy(), np.empty_like(obs[1:])
-    rew, term, trunc = np.empty((max_steps, *bs), np.float32), np.empty((max_steps, *bs), bool), np.empty((max_steps, *bs), bool)
-    T = self._loop(gym_actions, obs, nxt, rew, term, trunc, break_when_any_done)
-    time_last = lambda x: torch.from_numpy(x[:T]).movedim(0, len(bs)).contiguous() if bs else torch.from_numpy(x[:T])  # (*B, T, ...)
-    te, tr = time_last(term[..., None]), time_last(trunc[..., None])  # (*B, T, 1)
-    root_flags = {k: torch.zeros_like(te) for k in ("done", "terminated", "truncated")}
-    for k, v in root_flags.items(): v[(..., 0, slice(None))] = td[k]
-    return TensorDict._new_unsafe({"observation": time_last(obs[:-1]), **root_flags, "action": actions[:T].movedim(0, len(bs)),
-                                   "next": TensorDict._new_unsafe({"observation": time_last(nxt), "reward": time_last(rew[..., None]), "terminated": te,
-                                                                   "truncated": tr, "done": te | tr}, torch.Size((*bs, T)))}, torch.Size((*bs, T)))
+    arrays = self._arrays(max_steps, td)
+    T = self._loop(gym_actions.__getitem__, *arrays, break_when_any_done)
+    return self._as_tensordict(arrays, T, td, {"action": actions[:T].movedim(0, len(self.batch_size))}, {})
 
-GymWrapper._fast_ok, GymWrapper._loop, GymWrapper._rollout = _fast_ok, _loop, _rollout_fast
+def _stacked(steps: list[dict], bs: torch.Size, where: str) -> dict:
+    "The entries the policy wrote at each step, stacked along a new time dim after the batch dims (the same keys at every step)."
+    keys = steps[0].keys()
+    for t, step in enumerate(steps):
+        if step.keys() != keys:
+            raise KeyError(f"the policy wrote the {where} keys {sorted(keys)} at step 0 but {sorted(step.keys())} at step {t}: "
+                           "a rollout stacks its steps, so the policy must write the same keys at every step")
+    return torch.stack([TensorDict._new_unsafe(s, bs) for s in steps], len(bs))._tensordict
+
+def _rollout_policy(self: GymWrapper, max_steps: int, policy: Callable, break_when_any_done: bool, td: TensorDict) -> TensorDict:
+    "`EnvBase.rollout` with any policy: it reads zero-copy views of the root array; what it writes is stacked once at the end."
+    bs, spec, batched, arrays = self.batch_size, self.action_spec, self.vectorized, self._arrays(max_steps, td)
+    check, shape = self.check_actions, spec.shape
+    rows = isinstance(spec, OneHot) and spec.mask is None and len(shape) == 1 + batched  # one-hot rows: checked and read in one tolist()
+    n = spec.n if rows else 0
+    roots = torch.from_numpy(arrays[0]).unbind(0)  # (*B, *obs) views, one per step
+    first, cleared = {k: td._tensordict[k] for k in DONE_KEYS}, dict.fromkeys(DONE_KEYS, torch.zeros(*bs, 1, dtype=torch.bool))
+    carried, written, written_next = {k: v for k, v in td._tensordict.items() if k not in _ENV_KEYS}, [], []
+
+    def act(t: int):
+        "Run the policy on step t's TensorDict, keep what it wrote, and return its action as gymnasium takes it."
+        nonlocal carried
+        out = policy(TensorDict._new_unsafe({**carried, "observation": roots[t], **(cleared if t else first)}, bs))
+        if type(out) is not TensorDict or (action := out._tensordict.get("action")) is None or action.shape != shape:
+            self._check_step_input(out)  # raises step's error: not a TensorDict, no action, wrong shape
+        entries = out._tensordict
+        carried = {k: v for k, v in entries.items() if k not in _ENV_KEYS}
+        if entries.get("observation", roots[t]) is not roots[t]: carried["observation"] = entries["observation"]  # a policy that rewrote it
+        written.append(carried)
+        if (nxt := entries.get("next")) is not None:
+            written_next.append(nxt._tensordict)
+            carried = {**carried, **{k: v for k, v in nxt._tensordict.items() if k not in _ENV_KEYS}}  # step_mdp: "next" wins
+        if rows:
+            values = action.tolist()
+            if not batched: values = [values]
+            if check and any(r.count(1) != 1 or r.count(0) != n - 1 for r in values): self._check_step_input(out)  # raises, naming the spec
+            return np.array([r.index(max(r)) for r in values]) if batched else values[0].index(max(values[0]))
+        if check: self._check_step_input(out)
+        return _fast_action(spec, action, batched)
+
+    T = self._loop(act, *arrays, break_when_any_done)
+    if written_next and len(written_next) != T: raise KeyError("the policy wrote a 'next' TensorDict at some steps only; write it at every step")
+    nxt = _stacked(written_next, bs, "'next'") if written_next else {}
+    return self._as_tensordict(arrays, T, td, _stacked(written, bs, "root"), nxt)
+
+def _rollout_gym(self: GymWrapper, max_steps: int, policy: Callable, break_when_any_done: bool, td: TensorDict) -> TensorDict:
+    "`EnvBase.rollout` on numpy arrays when the env allows it (random actions or any policy), else the generic loop."
+    if not self._fast_ok(td): return EnvBase._rollout(self, max_steps, policy, break_when_any_done, td)
+    if isinstance(policy, RandomPolicy) and policy.action_spec is self.action_spec and td._tensordict.keys() <= {"observation", *DONE_KEYS}:
+        return self._rollout_random(max_steps, break_when_any_done, td)
+    return self._rollout_policy(max_steps, policy, break_when_any_done, td)
+
+GymWrapper._fast_ok, GymWrapper._arrays, GymWrapper._loop, GymWrapper._as_tensordict = _fast_ok, _arrays, _loop, _as_tensordict
+GymWrapper._rollout_random, GymWrapper._rollout_policy, GymWrapper._rollout = _rollout_random, _rollout_policy, _rollout_gym
