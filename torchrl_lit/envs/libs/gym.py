@@ -9,7 +9,7 @@ import numpy as np
 import torch
 import gymnasium as gym
 from gymnasium import spaces
-from gymnasium.vector import AutoresetMode, VectorEnv
+from gymnasium.vector import AutoresetMode, SyncVectorEnv, VectorEnv
 from ...data.tensordict import TensorDict
 from ...data.specs import TensorSpec, Bounded, Unbounded, OneHot, Categorical, MultiOneHot, MultiCategorical, Binary, Composite
 from ..common import EnvBase
@@ -178,12 +178,18 @@ def _arrays(self: GymWrapper, max_steps: int, td: TensorDict) -> list[np.ndarray
 def _loop(self: GymWrapper, act: Callable, obs: np.ndarray, nxt: np.ndarray, rew: np.ndarray, term: np.ndarray, trunc: np.ndarray, break_when_any_done: bool) -> int:
     "Step the gymnasium env with `act(t)`, writing step t into row t of the arrays (`obs[t + 1]`: the next root, a reset one after a done); returns T."
     step, reset, bcast = self._env.step, self._env.reset, (-1, *[1] * (obs.ndim - 2))
+    vec = self._env
+    sub_envs = vec.envs if type(vec) is SyncVectorEnv and hasattr(vec, "_autoreset_envs") else None  # its copies, reset one by one below
     for t in range(len(nxt)):
         o, rew[t], te, tr, _ = step(act(t))
         nxt[t], term[t], trunc[t] = o, te, tr
         if self.vectorized and (done := te | tr).any():
             if break_when_any_done: return t + 1
-            o = np.where(done.reshape(bcast), reset(options={"reset_mask": done})[0], o)  # (N, *obs)
+            if sub_envs is None: o = np.where(done.reshape(bcast), reset(options={"reset_mask": done})[0], o)  # (N, *obs)
+            else:  # what reset(options={"reset_mask": done}) does, without merging infos and copying all N observations
+                o = o.copy()
+                for i in np.flatnonzero(done): o[i] = sub_envs[i].reset()[0]
+                vec._autoreset_envs[done] = False  # the flag the vector env's own reset clears (its step asserts it)
         elif not self.vectorized and (te or tr):
             if break_when_any_done: return t + 1
             o = reset()[0]
