@@ -15,12 +15,13 @@ it up with one batch and times the same number of frames on both sides; the medi
 Run: `.venv-bench/bin/python benchmarks/bench_collectors.py [--repeats 5]`.
 """
 from __future__ import annotations
-import argparse, statistics, time
+import argparse
 import torch
 try:  # the peer before torchrl_lit: imported after dm_control/MuJoCo (which torchrl_lit.envs loads), triton's import segfaults here
     import torchrl.collectors, torchrl.envs
 except ImportError:
     pass
+from _harness import interleaved_fps
 from torchrl_lit.collectors.multiprocess import MultiSyncDataCollector, MultiaSyncDataCollector
 from torchrl_lit.collectors.sync import SyncDataCollector
 from torchrl_lit.envs.libs.gym import GymEnv
@@ -70,23 +71,11 @@ def torchrl_multi(sync: bool, frames_per_batch: int, batches: int):
 
 
 def compare(title: str, contenders: dict, frames: int, repeats: int):
-    """Time each contender, print frames/s and the ratio ours/TorchRL.
+    """Time each contender (`_harness.interleaved_fps`), print frames/s and the ratio ours/TorchRL.
 
     Every repeat builds each collector afresh, warms it up with one batch, times it, and shuts it down before the next
     contender starts (interleaved), so idle workers of one library never compete with the other for the 2 cores."""
-    times = {name: [] for name in contenders}
-    for _ in range(repeats):
-        for name, make in list(contenders.items()):
-            try: warm, run, close = make()
-            except Exception as e:
-                print(f"skipping {name}: {type(e).__name__}: {e}"); contenders.pop(name); times.pop(name); continue
-            try:
-                warm()
-                start = time.perf_counter()
-                run()
-                times[name].append(time.perf_counter() - start)
-            finally: close()
-    fps = {name: frames / statistics.median(ts) for name, ts in times.items()}
+    fps = interleaved_fps(contenders, frames, repeats)
     ours, peer = fps.get("torchrl_lit"), fps.get("TorchRL")
     ratio = f"{ours / peer:.1f}x" if ours and peer else "n/a"
     print(f"| {title:34s} | {ours or float('nan'):12,.0f} | {peer or float('nan'):10,.0f} | {ratio:>12s} |")

@@ -22,7 +22,7 @@ one batch, timed, and shut down before the next starts):
 Run: `.venv-bench/bin/python benchmarks/bench_policy_collection.py [--repeats 5]`.
 """
 from __future__ import annotations
-import argparse, os, statistics, time
+import argparse, os
 import torch
 try:  # the peer before torchrl_lit (see bench_collectors.py)
     import torchrl.collectors, torchrl.envs
@@ -31,6 +31,7 @@ except ImportError:
     PeerModule = None
 import gymnasium as gym
 from torch import nn
+from _harness import interleaved_fps
 from torchrl_lit.collectors.multiprocess import MultiSyncDataCollector
 from torchrl_lit.collectors.sync import SyncDataCollector
 from torchrl_lit.data.tensordict_module import TensorDictModule
@@ -160,19 +161,7 @@ def sb3_training(algo: str, batches: int):
 
 def compare(title: str, contenders: dict, frames: int, repeats: int) -> dict:
     "Frames/s of each contender: the median of `repeats` interleaved timings (one contender alive at a time)."
-    times = {name: [] for name in contenders}
-    for _ in range(repeats):
-        for name, make in list(contenders.items()):
-            try: warm, run, close = make()
-            except Exception as e:
-                print(f"  skipping {name}: {type(e).__name__}: {e}"); contenders.pop(name); times.pop(name); continue
-            try:
-                warm()
-                start = time.perf_counter()
-                run()
-                times[name].append(time.perf_counter() - start)
-            finally: close()
-    fps = {name: frames / statistics.median(ts) for name, ts in times.items()}
+    fps = interleaved_fps(contenders, frames, repeats)
     cells = "  ".join(f"{name} {f:9,.0f}" for name, f in fps.items())
     print(f"{title:42s} {cells}")
     return fps
