@@ -10,10 +10,10 @@ export NO_MKDOCS_2_WARNING := 1
 export MPLBACKEND := Agg
 export PYTHONHASHSEED := 0
 
-.PHONY: help demo test test-slow test-sync test-clean test-nbs test-py test-docs docs serve-docs bench outputs clean
+.PHONY: help demo test test-slow test-sync test-clean test-nbs test-py test-docs docs serve-docs bench audit outputs clean
 
 help:
-	@echo "make demo | test | test-slow | docs | serve-docs | bench | outputs NB=nbs/xx.ipynb | clean"
+	@echo "make demo | test | test-slow | docs | serve-docs | bench | audit | outputs NB=nbs/xx.ipynb | clean"
 
 # The pinned environment: CPU PyTorch and every tool, from constraints.txt.
 $(STAMP): pyproject.toml constraints.txt
@@ -89,6 +89,10 @@ bench: $(BENCH_VENV)/.installed
 	@mkdir -p benchmarks/results
 	@for f in benchmarks/bench_*.py; do echo "== $$f"; \
 	    $(BENCH_VENV)/bin/python $$f | tee benchmarks/results/$$(basename $$f .py).txt; done
+
+# Bad inputs a user will give the library, sorted into clear errors, confusing errors and silent acceptance.
+audit: $(STAMP)
+	$(BIN)/python tools/audit_bad_inputs.py --out benchmarks/results/audit_bad_inputs.txt
 
 clean:
 	rm -rf _proc _proc_pages _docs _docs_src _docs_src.yml build dist *.egg-info

@@ -4,12 +4,14 @@ Run: `python benchmarks/bench_tensordict.py` inside `.venv-bench` (where `tensor
 One thread, warm-up first, then the median of interleaved repeats; prints times and ours/theirs.
 """
 from __future__ import annotations
-import statistics, time
+import statistics, tempfile, time
+from pathlib import Path
 from typing import Callable
 import torch
 from torchrl_lit.data.tensordict import TensorDict
 
 REPEATS, BATCH = 7, 10_000
+_SAVES = tempfile.TemporaryDirectory()  # memmap rows overwrite one directory per library (removed at exit)
 
 
 def _time(fn: Callable, number: int) -> float:
@@ -29,11 +31,17 @@ def cases(td_cls) -> dict[str, tuple[Callable, int]]:
     idx = torch.randint(0, BATCH, (256,), generator=g)
     steps = [td_cls(leaves(), batch_size=[]) for _ in range(100)]
     t = torch.zeros(4, 3)
+    small = td_cls({"obs": t}, batch_size=[4])
+    prefix = Path(_SAVES.name) / td_cls.__module__
+    big.memmap(prefix)
     return {
+        "set an existing key, batch [4]": (lambda: small.set("obs", t), 20000),
         "index 256 of batch 10k (5 leaves)": (lambda: big[idx], 2000),
         "apply(x * 2), batch 10k": (lambda: big.apply(lambda x: x * 2), 500),
         "torch.stack of 100 steps": (lambda: torch.stack(steps), 200),
         "construct nested, batch [4]": (lambda: td_cls({"obs": t, "next": {"obs": t, "reward": t}}, batch_size=[4]), 5000),
+        "memmap(prefix), batch 10k (5 leaves)": (lambda: big.memmap(prefix), 20),
+        "load_memmap(prefix), 5 leaves": (lambda: td_cls.load_memmap(prefix), 200),
     }
 
 

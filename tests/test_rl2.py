@@ -8,12 +8,12 @@ from torchrl_lit.algorithms.rl2 import RL2Config, make_rl2_env, make_rl2_models,
 from torchrl_lit.collectors import SyncDataCollector
 
 
-def collect(cfg: RL2Config, n_envs: int, steps_per_batch: int, n_batches: int):
+def collect(cfg: RL2Config, n_envs: int, steps_per_batch: int, n_batches: int, separate_critic: bool = False):
     "Batches whose boundaries do not line up with the trials (steps_per_batch does not divide the trial length)."
     torch.manual_seed(0)
     env = make_rl2_env(cfg, n_envs)
     env.set_seed(0)
-    models = make_rl2_models(env, hidden_size=8)
+    models = make_rl2_models(env, hidden_size=8, separate_critic=separate_critic)
     collector = SyncDataCollector(env, models[0], frames_per_batch=n_envs * steps_per_batch, total_frames=n_envs * steps_per_batch * n_batches)
     batches = [b.clone() for b in collector]
     collector.shutdown()
@@ -44,10 +44,15 @@ def test_state_carried_within_trials_and_reset_between(cfg):
     assert h_next.abs().sum() > 0
 
 
-def test_sequence_policy_sees_the_acting_memory():
+@pytest.mark.parametrize("separate_critic", [False, True], ids=["shared", "separate-critic"])
+def test_sequence_policy_sees_the_acting_memory(separate_critic):
     "The loss's recurrent pass over each batch (from the stored state, reset at is_init) reproduces the log-probs collected."
     cfg = RL2Config(num_arms=3, num_episodes=5)
-    batches, (policy, sequence_policy, sequence_critic, step_critic) = collect(cfg, n_envs=3, steps_per_batch=4, n_batches=4)
+    batches, (policy, sequence_policy, sequence_critic, step_critic) = collect(cfg, n_envs=3, steps_per_batch=4, n_batches=4,
+                                                                               separate_critic=separate_critic)
+    if separate_critic:  # the critic's own memory is carried by acting too, across the batch cut
+        assert torch.equal(batches[2]["critic_state_h"][:, 0], batches[1]["next", "critic_state_h"][:, -1])
+        assert batches[2]["critic_state_h"][:, 0].abs().sum() > 0
     for batch in batches:
         with torch.no_grad(): dist = sequence_policy.get_dist(batch.exclude("next"))
         assert torch.allclose(dist.log_prob(batch["action"]), batch["sample_log_prob"], atol=1e-5)
@@ -86,3 +91,25 @@ def test_state_carried_in_workers(method):
     carried = ~is_init[:, 1:]
     assert torch.equal(traj["recurrent_state_h"][:, 1:][carried], traj["next", "recurrent_state_h"][:, :-1][carried])
     assert traj["next", "recurrent_state_h"].abs().sum() > 0
+
+
+def test_resume_gives_the_uninterrupted_curve(tmp_path):
+    "A run stopped after its checkpoint and continued with train(..., resume=True) logs what the uninterrupted run logs."
+    import torchrl_lit.algorithms.rl2 as rl2
+    from torchrl_lit.trainers import read_metrics, run_training
+    cfg = RL2Config.from_preset("rl2.bandit-k5-n10", num_envs=16, trials_per_minibatch=8, total_frames=160 * 4, checkpoint_interval=160 * 2,
+                                eval_interval=160 * 2, eval_trials=50, log_interval=160)
+    full = rl2.train(cfg, tmp_path / "full", progress=False)
+
+    class Interrupted(Exception): pass
+    def interrupted_after_checkpoint(cfg, run_dir, progress):
+        trainer = rl2.make_rl2_trainer(cfg, run_dir, progress)
+        def stop():
+            if trainer.frames > 160 * 2: raise Interrupted  # the third batch, after the checkpoint at 320 frames
+        trainer.register_op("pre_optim_steps", stop)
+        return trainer
+    with pytest.raises(Interrupted): run_training("rl2", cfg, interrupted_after_checkpoint, tmp_path / "cut", progress=False)
+    resumed = rl2.train(cfg, tmp_path / "cut", progress=False, resume=True)
+    a, b = read_metrics(full.metrics), read_metrics(resumed.metrics)
+    for key in ("frames", "episode_return", "loss_objective", "loss_critic"): assert a[key] == b[key], key
+    assert [v for v in a["eval_return"] if v == v] == [v for v in b["eval_return"] if v == v]

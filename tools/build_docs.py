@@ -2,7 +2,9 @@
 
 1. nbdev's own processing (`proc_nbs`, what `nbdev-proc-nbs` runs) turns `nbs/` and `tutorials/`
    into processed notebooks: directives applied, `show_doc` rendered to markdown.
-2. Each processed notebook becomes a markdown page (code, prose, math, stored outputs, images).
+2. Each processed notebook becomes a markdown page (code, prose, math, stored outputs, images), with the
+   `show_doc` output tidied for readers (`tidy_show_doc`: each name once, public names, readable defaults)
+   and plain-text titles in the sidebar.
 3. mkdocs-material renders the pages into `_docs/`, with KaTeX served from the site itself.
 4. `README.md` is written from `nbs/index.ipynb`.
 
@@ -10,7 +12,7 @@ Usage: python tools/build_docs.py [--readme-only]
 """
 from __future__ import annotations
 
-import argparse, base64, json, re, shutil, subprocess, sys, tarfile
+import argparse, base64, json, os, re, shutil, subprocess, sys, tarfile
 from pathlib import Path
 
 import yaml
@@ -23,7 +25,7 @@ KATEX_VERSION = "0.16.22"
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 # Chapter groups by the two-digit prefix of the notebook's file name (see CONTRIBUTING.md); 01-09 are
-# the pages for readers starting out (how exercises work, the reading path), shown first.
+# the pages for readers starting out (how exercises work, the reading path, the training presets), shown first.
 GROUPS = [(0, "Utilities"), (1, "Start here"), (10, "Data"), (20, "Environments"), (30, "Collectors"), (40, "Modules"),
           (50, "Objectives"), (60, "Trainers"), (70, "Algorithms"), (90, "Command line")]
 
@@ -86,21 +88,127 @@ def _outputs(cell: dict, opts: dict, page: str, img_dir: Path, counter: list) ->
     return parts
 
 
+SHOW_DOC_CALL = re.compile(r"^\s*show_doc\(\s*([\w.]+)", re.MULTILINE)
+DOC_HEAD = re.compile(r"\A(\s*---\s*\n\s*\n)(#+) ([^\n]+)\n")
+SOURCE_LINK = re.compile(r"\[source\]\(([^)\s]*)\)(\{[^}\n]*\})?")
+
+
+def _is_private(name: str) -> bool: return any(re.fullmatch(r"_(?!_)\w*", part) for part in name.split("."))
+
+
+def _lookup(name: str):
+    "The library object documented as `name` (`DDPGConfig`, `TensorDict.get`), or None."
+    sys.path.insert(0, str(ROOT))
+    from torchrl_lit._modidx import d
+    import importlib
+    for mod in d["syms"]:
+        if f"{mod}.{name}" in d["syms"][mod] or f"{mod}.{name.split('.')[0]}" in d["syms"][mod]:
+            obj = importlib.import_module(mod)
+            try:
+                for part in name.split("."): obj = getattr(obj, part)
+                return obj
+            except AttributeError: continue
+    return None
+
+
+def _readable_defaults(md: str, name: str) -> str:
+    "Signature defaults as a reader can read them: a dataclass field's `<factory>` becomes the value it makes."
+    if "<factory>" in md:
+        import dataclasses
+        obj = _lookup(name)
+        made = {f.name: repr(f.default_factory()) for f in dataclasses.fields(obj)
+                if f.default_factory is not dataclasses.MISSING} if dataclasses.is_dataclass(obj) else {}
+        md = re.sub(r"(\w+)(:[^=\n,]*)?=<factory>", lambda m: f"{m[1]}{m[2] or ''}={made.get(m[1], '(made per instance)')}", md)
+    # a sentinel default (`_MISSING = object()`): the argument is optional and has no default value
+    return re.sub(r"<object object at 0x[0-9a-f]+>", "<no default>", md)
+
+
+def _doc_markdown(out: dict) -> str | None:
+    md = out.get("data", {}).get("text/markdown")
+    return None if md is None else _text(md)
+
+
+def _render_show_doc(obj) -> str | None:
+    "`show_doc(obj)` as markdown; an annotation only the notebook's namespace knows stays a string instead of failing."
+    import fastcore.docments as docments
+    from nbdev.showdoc import show_doc
+    strict = docments.signature
+    def lenient(f, *args, **kwargs):
+        try: return strict(f, *args, **kwargs)
+        except NameError: return strict(f, *args, **{**kwargs, "eval_str": False})
+    docments.signature = lenient
+    try: return show_doc(obj)._repr_markdown_()
+    except Exception: return None  # left out, as nbdev leaves it out
+    finally: docments.signature = strict
+
+
+def tidy_show_doc(cell: dict, code: str, headings: set[str], documented: set[str], explicit: set[str]) -> dict:
+    """nbdev's `show_doc` output as readers should see it: named as the cell names it (`EnvBase.reset`, not the private
+    function behind it), each name once per page (a patched method is documented by nbdev and again by the notebook),
+    no heading that repeats the section heading above it, readable defaults, no source link without a line.
+    A cell shows only its last expression, so of `show_doc(A)` and `show_doc(B)` in one cell nbdev keeps B: A is rendered
+    here. nbdev also documents every exported method of a private class (`_MultiCollector.shutdown`): such a page is
+    dropped unless the notebook asks for it (`explicit`: the names its own `show_doc` calls give)."""
+    calls = SHOW_DOC_CALL.findall(code)
+    if not calls or not cell.get("outputs"): return cell
+    n_docs = sum(1 for out in cell["outputs"] if (md := _doc_markdown(out)) is not None and DOC_HEAD.match(SOURCE_LINK.sub("", md)))
+    outputs = []  # (output, the show_doc argument it documents)
+    for expr in calls[:max(len(calls) - n_docs, 0)]:  # the calls whose output the cell did not keep
+        if (obj := _lookup(expr)) is not None and (md := _render_show_doc(obj)) is not None:
+            outputs.append(({"output_type": "display_data", "metadata": {}, "data": {"text/markdown": md}}, expr))
+    k = max(len(calls) - n_docs, 0)
+    for out in cell["outputs"]:
+        md = _doc_markdown(out)
+        if md is not None and DOC_HEAD.match(SOURCE_LINK.sub("", md)) and k < len(calls):
+            outputs.append((out, calls[k])); k += 1
+        else: outputs.append((out, None))
+    outs = []
+    for out, expr in outputs:
+        md = _doc_markdown(out)
+        if md is not None:  # a source link nbdev could not give a line (a re-exported name, no git URL): it leads nowhere
+            md = SOURCE_LINK.sub(lambda l: l[0] if re.match(r"https?://.*#L\d+$", l[1]) else "", md)
+            out = {**out, "data": {**out["data"], "text/markdown": md}}
+        m = DOC_HEAD.match(md) if md is not None else None
+        if m is None:
+            outs.append(out)
+            continue
+        text, name = md, m[3].strip()
+        expr = expr or name
+        old, new = name.split(".")[-1], expr.split(".")[-1]
+        if old != new or (_is_private(name) and not _is_private(expr)):
+            body = re.sub(rf"^(def|class|async def) {re.escape(old)}\b", rf"\1 {new}", text[m.end():], count=1, flags=re.M)
+            text, name = f"{m[1]}{m[2]} {expr}\n" + body, expr
+            m = DOC_HEAD.match(text)
+        if name in documented or (_is_private(name) and expr not in explicit): continue
+        documented.add(name)
+        if name in headings: text = m[1] + text[m.end():]  # the section heading above already names it
+        text = _readable_defaults(text, name)
+        outs.append({**out, "data": {**out["data"], "text/markdown": text}})
+    return {**cell, "outputs": outs}
+
+
 def notebook_to_markdown(nb_path: Path, out_dir: Path) -> tuple[str, str, str]:
     "Write `nb_path` as a markdown page in `out_dir`; return (page file, title, description)."
     nb = json.loads(nb_path.read_text())
     front, parts, counter = {}, [], [0]
     page = nb_path.stem
+    headings, documented = set(), set()  # prose headings and show_doc names met so far on the page
+    source = ROOT / nb_path.parent.name / nb_path.name  # the notebook as written, before nbdev added its own show_doc cells
+    explicit = {name for c in (json.loads(source.read_text())["cells"] if source.exists() else []) if c["cell_type"] == "code"
+                for name in SHOW_DOC_CALL.findall(_text(c["source"]))}
     for cell in nb["cells"]:
         src = _text(cell["source"])
         if cell["cell_type"] == "raw" and src.startswith("---"):
             front = yaml.safe_load(src.strip().strip("-")) or {}
+            headings.add(str(front.get("title", "")).replace("`", "").strip())
             page = Path(front.get("output-file", nb_path.stem + ".html")).stem
         elif cell["cell_type"] == "markdown":
             if "AUTOGENERATED! DO NOT EDIT" in src: continue
+            headings.update(h.replace("`", "").strip() for h in re.findall(r"^#{1,6} (.+)$", src, re.M))
             parts.append(src + "\n")
         elif cell["cell_type"] == "code":
             opts, code = _directives(src)
+            cell = tidy_show_doc(cell, code, headings, documented, explicit)
             cell_parts = [_fence(code, "python")] if opts.get("echo") != "false" and code else []
             cell_parts += _outputs(cell, opts, page, out_dir / "img", counter)
             if str(opts.get("code-fold")).lower() == "true" and cell_parts:  # a folded answer or checker: one click to open
@@ -132,10 +240,23 @@ def fix_notebook_links(pages: dict[str, str]):
     if broken: sys.exit("links to notebooks that do not exist:\n  " + "\n  ".join(broken))
 
 
+def _plain(title: str) -> str:
+    "A title for the sidebar and the browser tab, where markdown is not rendered: no backticks."
+    return title.replace("`", "")
+
+
 def _group(stem: str) -> str:
     m = re.match(r"(\d+)", stem)
     if not m: return "Chapters"
     return [name for start, name in GROUPS if int(m.group(1)) >= start][-1]
+
+
+def _heading_slugs(page: str) -> set[str]:
+    "The anchors of the headings of a generated page (`docs_dir`-relative), as mkdocs' toc makes them."
+    md = SRC / page
+    if not md.exists(): return set()
+    text = re.sub(r"^(`{3,}).*?^\1", "", md.read_text(), flags=re.M | re.S)  # not the comments inside code blocks
+    return {slugify(re.sub(r"[`*]", "", h).strip(), "-") for h in re.findall(r"^#{1,6} (.+?)\s*$", text, re.M)}
 
 
 def api_reference(pages: dict[str, str]) -> str:
@@ -152,7 +273,9 @@ def api_reference(pages: dict[str, str]) -> str:
         for name in names:
             where = syms.get(f"{mod}.{name}", (f"{page.replace('.md', '.html')}",))[0].split("#")[0]
             target = where.replace(".html", ".md")
-            rows.append(f"| `{name}` | [{pages.get(target, target)}]({target}#{slugify(name, '-')}) |")
+            anchor = slugify(name, "-")  # the name's own heading, where it has one (an alias or a constant has none)
+            link = f"{target}#{anchor}" if anchor in _heading_slugs(target) else target
+            rows.append(f"| `{name}` | [{pages.get(target, target)}]({link}) |")
         sections.append((order.index(page) if page in order else len(order), mod, "\n".join(rows) + "\n"))
     head = "# API reference\n\n> Every public name, by module in reading order, linked to the chapter that documents it.\n\n"
     return head + "\n".join(text for _, _, text in sorted(sections))
@@ -223,7 +346,7 @@ def main():
         page, title, _ = notebook_to_markdown(nb, SRC)
         titles[page], pages[nb.name] = title, page
         if nb.stem == "index": home = page
-        else: groups.setdefault(_group(nb.stem), []).append({title: page})
+        else: groups.setdefault(_group(nb.stem), []).append({_plain(title): page})
     if home is None: sys.exit("nbs/index.ipynb is missing: it is the home page and the source of README.md")
     write_readme(SRC / home)
     if args.readme_only: return
@@ -235,7 +358,7 @@ def main():
         tuts = []
         for nb in sorted(process_notebooks("tutorials").glob("*.ipynb")):
             page, title, _ = notebook_to_markdown(nb, tut_dir)
-            tuts.append({title: f"tutorials/{page}"})
+            tuts.append({_plain(title): f"tutorials/{page}"})
             pages[nb.name] = f"tutorials/{page}"
         nav.append({"Tutorials": tuts})
     fix_notebook_links(pages)
@@ -251,7 +374,8 @@ def main():
     shutil.copy(ROOT / "tools" / "docs_assets" / "extra.css", assets)
     cfg = write_mkdocs_config(nav)
     shutil.rmtree(SITE, ignore_errors=True)
-    subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "-q", "-f", str(cfg)], check=True, cwd=ROOT)
+    subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "-q", "-f", str(cfg)], check=True, cwd=ROOT,
+                   env={**os.environ, "NO_MKDOCS_2_WARNING": "1"})  # no banner about MkDocs 2 in every build
     print(f"site written to {SITE.relative_to(ROOT)}/ ({sum(1 for _ in SITE.rglob('*.html'))} pages)")
 
 

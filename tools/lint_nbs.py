@@ -3,7 +3,10 @@
 The docs build (`nbdev-proc-nbs`) executes exported cells, `show_doc` cells and every cell that
 contains an import, out of context: an example cell that imports would run without the variables
 of the cells before it, and a `#| slow` cell that imports would run training during the build.
-So imports live in the import cells at the top (exported, or `#| hide`), nowhere else.
+So imports live in the import cells at the top (exported, or `#| hide`), nowhere else, and a
+non-exported import cell holds only imports: nbdev runs the whole cell during the docs build (and
+warns "Found cells containing imports and other code"), so a statement such as
+`torch.set_num_threads(1)` goes in a `#| hide` cell of its own below.
 
 Usage: python tools/lint_nbs.py nbs tutorials
 """
@@ -32,6 +35,12 @@ def problems(nb_path: Path) -> list[str]:
         except SyntaxError: continue
         imports = any(isinstance(n, (ast.Import, ast.ImportFrom)) for n in ast.walk(tree))
         is_header = not seen_prose and ({"export", "exports", "hide"} & dirs or not dirs)
+        top_imports = any(isinstance(n, (ast.Import, ast.ImportFrom)) for n in tree.body)
+        top_code = [n for n in tree.body if isinstance(n, (ast.Expr, ast.Assign))]
+        if (top_imports and top_code and not {"export", "exports", "exporti", "exec_doc"} & dirs
+                and "nbdev_export()" not in src):
+            out.append(f"{nb_path}: cell {i} mixes imports and code (nbdev runs it while building the docs): move "
+                       f"`{ast.unparse(top_code[0])[:60]}` to a `#| hide` cell of its own")
         if imports and "slow" in dirs:
             out.append(f"{nb_path}: cell {i} is `#| slow` and imports: move the import to the import cells")
         elif imports and not is_header and not {"export", "exports", "exporti"} & dirs and "nbdev_export()" not in src:

@@ -687,13 +687,27 @@ def add_run_hooks(trainer: Trainer, # the algorithm's trainer
     return trainer
 
 # %% ../nbs/60b_trainers_logging.ipynb #6aea8e7b
+_RANGES = {  # fields that several algorithms' configs share: (valid?, the range in words)
+    **dict.fromkeys(["gamma", "tau", "exploration_fraction"], (lambda v: 0 < v <= 1, "in (0, 1]")),
+    **dict.fromkeys(["lmbda", "eps_init", "eps_end", "prb_beta", "kl_balance"], (lambda v: 0 <= v <= 1, "in [0, 1]")),
+    **dict.fromkeys(["clip_epsilon", "max_grad_norm", "grad_clip", "reward_scale"], (lambda v: v > 0, "> 0")),
+    **dict.fromkeys(["prb_alpha", "entropy_coef", "critic_coef", "noise_std", "free_nats", "target_policy_noise"], (lambda v: v >= 0, ">= 0")),
+}
+
 def _check_run_config(cfg):
-    "Raise, naming the field, its value and the valid range, when a field that every run reads is not a positive int."
-    for name in ("total_frames", "eval_interval", "eval_episodes", "eval_max_steps", "log_interval", "checkpoint_interval"):
+    "Raise, naming the field, its value and the valid range, when a field that runs read is out of range (a zero interval never advances)."
+    for name in ("total_frames", "eval_interval", "eval_episodes", "eval_max_steps", "log_interval", "checkpoint_interval",
+                 "train_freq", "gradient_steps"):
         value = getattr(cfg, name, 1)
         if name == "checkpoint_interval" and value is None: continue  # one checkpoint, at the end
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
             raise ValueError(f"{name} must be a positive int (>= 1), received {value!r}")
+    for field in dataclasses.fields(cfg):
+        name, value = field.name, getattr(cfg, field.name)
+        valid, words = _RANGES.get(name, (lambda v: v > 0, "> 0") if name.endswith("lr") and "float" in str(field.type) else (None, ""))
+        if valid is None or value is None: continue  # not a shared field, or an optional one left unset
+        if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value) or not valid(value):
+            raise ValueError(f"{name} must be a number {words}, received {value!r}")
 
 def _write_config(name: str, cfg, run_dir: Path, resume: bool):
     "Write `config.json` and `run.json` (the algorithm); a resumed run must have the config it was started with."

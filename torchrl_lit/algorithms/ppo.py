@@ -117,7 +117,6 @@ def _make_env(cfg: PPOConfig, # reads env_name, device, normalize_observations, 
     if cfg.action_distribution == "normal" and _is_box(env.action_spec): transforms.append(_ClipAction(env.action_spec.low, env.action_spec.high))
     if not transforms: return env
     env = TransformedEnv(env, Compose(*transforms))
-    if any(isinstance(t, _ClipAction) for t in transforms): env.check_actions = False  # samples may leave the box: the wrapped env checks the clipped action
     return env
 
 # %% ../../nbs/72_algorithms.ppo.ipynb #74ece812

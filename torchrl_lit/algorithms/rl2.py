@@ -24,8 +24,8 @@ from ..trainers import (Trainer, TrainerHookBase, Evaluator, RunResult, LogEpiso
                                   make_loggers, run_training)
 
 # %% auto #0
-__all__ = ['RL2Config', 'make_rl2_env', 'make_rl2_models', 'RecurrentGAE', 'TrialMinibatches', 'evaluate_trials',
-           'BanditBaseline', 'TrialEvaluator', 'make_rl2_trainer', 'train']
+__all__ = ['RL2Config', 'make_rl2_env', 'make_rl2_models', 'RecurrentGAE', 'TrialMinibatches', 'SharedTrunkPPOLoss',
+           'evaluate_trials', 'BanditBaseline', 'TrialEvaluator', 'make_rl2_trainer', 'train']
 
 # %% ../../nbs/77_algorithms.rl2.ipynb #2978adaa
 @dataclass
@@ -52,6 +52,8 @@ class RL2Config:
     anneal_lr: bool = True # decay the learning rate linearly towards 0 over the run
     max_grad_norm: float = 0.5 # clip the gradients' global L2 norm to this
     hidden_size: int = 128 # the LSTM's state size
+    separate_critic: bool = False # the critic has an LSTM of its own (as in the paper) instead of sharing the policy's
+    forget_bias: float | None = None # the LSTMs' forget-gate bias at init (None: PyTorch's, near 0: a memory that halves at every step)
     seed: int = 0 # seeds the networks, the sampling and the training tasks
     device: str = "cpu" # where the networks and the data live
     eval_interval: int = 200_000 # frames between two evaluations
@@ -102,19 +104,33 @@ def make_rl2_env(cfg: RL2Config, # reads the task family's fields
     return TransformedEnv(base, Compose(PrevActionRewardDone(n_actions), InitTracker()))
 
 # %% ../../nbs/77_algorithms.rl2.ipynb #66b96615
+def _init_forget_gate(lstm: nn.LSTM, bias: float):
+    "Set the forget gate's bias of every layer to `bias` (split as `bias` in b_ih and 0 in b_hh); PyTorch's gate order is (i, f, g, o)."
+    H = lstm.hidden_size
+    with torch.no_grad():
+        for layer in range(lstm.num_layers):
+            getattr(lstm, f"bias_ih_l{layer}")[H:2 * H].fill_(bias); getattr(lstm, f"bias_hh_l{layer}")[H:2 * H].zero_()
+
 def make_rl2_models(env: EnvBase, # the RL² env: reads `"observation"` `[N, D]`, one-hot actions
                     hidden_size: int = 128, # the LSTM's state size
+                    separate_critic: bool = False, # give the critic an LSTM of its own (its state: `"critic_state_h"`, `"critic_state_c"`)
+                    forget_bias: float | None = None, # initial bias of the LSTMs' forget gates (None: PyTorch's default init)
                    ) -> tuple[TensorDictSequential, TensorDictSequential, TensorDictSequential, TensorDictSequential]:
-    "`(policy, sequence_policy, sequence_critic, step_critic)`: one LSTM shared by a policy head and a value head, in step mode (acting) and in sequence mode (reading whole trials `[*B, T]`)."
+    "`(policy, sequence_policy, sequence_critic, step_critic)`: an LSTM policy and value, in step mode (acting) and in sequence mode (reading whole trials `[*B, T]`)."
     obs_dim, n_actions = env.observation_spec["observation"].shape[-1], env.action_spec.shape[-1]
     lstm = LSTMModule(obs_dim, hidden_size, "observation", "features")
+    critic_lstm = LSTMModule(obs_dim, hidden_size, "observation", "critic_features", state_key="critic_state") if separate_critic else lstm
+    if forget_bias is not None:
+        for module in {lstm, critic_lstm}: _init_forget_gate(module.module.lstm, forget_bias)
     policy_head = TensorDictModule(nn.Linear(hidden_size, n_actions), ["features"], ["logits"])
-    value_head = TensorDictModule(nn.Linear(hidden_size, 1), ["features"], ["state_value"])
+    value_head = TensorDictModule(nn.Linear(hidden_size, 1), [critic_lstm.out_keys[0]], ["state_value"])
     nn.init.orthogonal_(policy_head.module.weight, 0.01); nn.init.zeros_(policy_head.module.bias)  # a near-uniform first policy
     head = ProbabilisticActor(policy_head, ["logits"], spec=OneHot(n_actions, device=env.device), distribution_class=OneHotCategorical, return_log_prob=True)
     step = ActorValueOperator(lstm, head, value_head)  # acting: one step at a time, the state read from and written to the TensorDict
     sequence = ActorValueOperator(lstm.set_recurrent_mode(True), head, value_head)  # learning: the same weights over [*B, T]
-    return step.get_policy_operator(), sequence.get_policy_operator(), sequence.get_value_operator(), step.get_value_operator()
+    if not separate_critic: return step.get_policy_operator(), sequence.get_policy_operator(), sequence.get_value_operator(), step.get_value_operator()
+    critic, sequence_critic = TensorDictSequential(critic_lstm, value_head), TensorDictSequential(critic_lstm.set_recurrent_mode(True), value_head)
+    return TensorDictSequential(step.get_policy_operator(), critic_lstm), sequence.get_policy_operator(), sequence_critic, critic  # acting carries the critic's memory too
 
 # %% ../../nbs/77_algorithms.rl2.ipynb #50c2e2da
 class RecurrentGAE(TrainerHookBase):
@@ -158,6 +174,20 @@ class TrialMinibatches(TrainerHookBase):
         idx = self.order[self.position:self.position + self.size]
         self.position += self.size
         return batch[idx]
+
+# %% ../../nbs/77_algorithms.rl2.ipynb #54a1b059
+class SharedTrunkPPOLoss(ClipPPOLoss):
+    "`ClipPPOLoss` on a policy head and a value head over one trunk: the trunk reads each minibatch once, and both losses backpropagate through that pass."
+    def __init__(self, trunk: TensorDictModule, # writes the features both heads read (the sequence-mode LSTM)
+                 policy_head: ProbabilisticActor, # reads the features; has `get_dist`
+                 value_head: TensorDictModule, # reads the features, writes `"state_value"`
+                 **kwargs, # `ClipPPOLoss`'s options
+                ):
+        super().__init__(policy_head, value_head, **kwargs)
+        self.trunk = trunk
+
+    def forward(self, tensordict: TensorDict) -> TensorDict:
+        return super().forward(self.trunk(tensordict.exclude()))  # the heads' inputs now carry the trunk's gradient
 
 # %% ../../nbs/77_algorithms.rl2.ipynb #281d772a
 @torch.no_grad()
@@ -260,9 +290,11 @@ def make_rl2_trainer(cfg: RL2Config, # the hyper-parameters
     "Assemble RL²: the task family, the recurrent actor-critic, a collector that carries its memory, recurrent GAE, whole-trial minibatches, PPO."
     seed_everything(cfg.seed)
     env = make_rl2_env(cfg, cfg.num_envs)
-    policy, sequence_policy, sequence_critic, step_critic = make_rl2_models(env, cfg.hidden_size)
-    loss = ClipPPOLoss(sequence_policy, sequence_critic, clip_epsilon=cfg.clip_epsilon, entropy_bonus=cfg.entropy_coef > 0,
-                       entropy_coef=cfg.entropy_coef, critic_coef=cfg.critic_coef, loss_critic_type="l2", normalize_advantage=True).to(cfg.device)
+    policy, sequence_policy, sequence_critic, step_critic = make_rl2_models(env, cfg.hidden_size, cfg.separate_critic, cfg.forget_bias)
+    options = dict(clip_epsilon=cfg.clip_epsilon, entropy_bonus=cfg.entropy_coef > 0, entropy_coef=cfg.entropy_coef, critic_coef=cfg.critic_coef,
+                   loss_critic_type="l2", normalize_advantage=True)
+    loss = (ClipPPOLoss(sequence_policy, sequence_critic, **options) if cfg.separate_critic  # sequence_policy is (LSTM, policy head), sequence_critic (LSTM, value head)
+            else SharedTrunkPPOLoss(*sequence_policy.module, sequence_critic.module[1], **options)).to(cfg.device)
     collector = SyncDataCollector(env, policy, frames_per_batch=cfg.frames_per_batch, total_frames=cfg.total_frames)
     optimizer = torch.optim.Adam(loss.parameters(), lr=cfg.lr, eps=1e-5)
     trainer = Trainer(collector=collector, loss_module=loss, optimizer=optimizer, optim_steps_per_batch=cfg.optim_steps_per_batch,
@@ -280,6 +312,7 @@ def make_rl2_trainer(cfg: RL2Config, # the hyper-parameters
 def train(cfg: RL2Config, # the hyper-parameters (e.g. `RL2Config.from_preset("rl2.bandit-k5-n10", seed=1)`)
           run_dir: str | Path | None = None, # the run's folder (default: runs/rl2-<env>-seed<seed>-<time>)
           progress: bool = True, # show the progress bar
+          resume: bool = False, # continue the interrupted run in `run_dir` from its checkpoint (`cfg` must be the run's)
          ) -> RunResult:
     "Train RL² as `cfg` says; writes metrics.csv, config.json, learning_curve.png and the final checkpoint into `run_dir`."
-    return run_training("rl2", cfg, make_rl2_trainer, run_dir, progress)
+    return run_training("rl2", cfg, make_rl2_trainer, run_dir, progress, resume=resume)

@@ -90,7 +90,8 @@ class _MultiCollector:
                  **kwargs): # the other `SyncDataCollector` arguments
         _check_not_bootstrapping(type(self).__name__)
         if isinstance(create_env_fn, EnvBase) or callable(create_env_fn) or not len(create_env_fn):
-            raise TypeError(f"{type(self).__name__} expects a list of env factories, one per worker, received {type(create_env_fn).__name__}; "
+            got = "an empty list" if isinstance(create_env_fn, (list, tuple)) else f"a {type(create_env_fn).__name__}"
+            raise TypeError(f"{type(self).__name__} expects a list of env factories (create_env_fn), one per worker, received {got}; "
                             f"e.g. {type(self).__name__}([make_env] * 2, policy, ...)")
         if not isinstance(total_frames, int) or total_frames == 0 or total_frames < -1:
             raise ValueError(f"total_frames must be a positive int or -1 (never stop), received {total_frames!r}")
@@ -202,7 +203,7 @@ class MultiSyncDataCollector(_MultiCollector):
                  mp_start_method: str | None = None, # "fork", "spawn", "forkserver"; None: the platform's default
                  timeout: float = 120.0, # seconds a worker may take to collect one batch (to start: at least 120) before the collector raises
                 ):
-        n = len(create_env_fn) if isinstance(create_env_fn, (list, tuple)) else 1
+        n = len(create_env_fn) or 1 if isinstance(create_env_fn, (list, tuple)) else 1  # the base class refuses an empty list
         if not isinstance(frames_per_batch, int) or frames_per_batch < 1 or frames_per_batch % n:
             raise ValueError(f"frames_per_batch must be a positive multiple of the {n} workers, received {frames_per_batch!r}; "
                              f"e.g. frames_per_batch={max(1, frames_per_batch // n if isinstance(frames_per_batch, int) else 100) * n}")
@@ -275,7 +276,7 @@ class MultiaSyncDataCollector(_MultiCollector):
                  mp_start_method: str | None = None, # "fork", "spawn", "forkserver"; None: the platform's default
                  timeout: float = 120.0, # seconds a worker may take to collect one batch (to start: at least 120) before the collector raises
                 ):
-        n = len(create_env_fn) if isinstance(create_env_fn, (list, tuple)) else 1
+        n = len(create_env_fn) or 1 if isinstance(create_env_fn, (list, tuple)) else 1  # the base class refuses an empty list
         super().__init__(create_env_fn, policy, frames_per_batch, frames_per_batch, total_frames, mp_start_method, timeout,
                          max_frames_per_traj=max_frames_per_traj, init_random_frames=init_random_frames // n, split_trajs=split_trajs,
                          reset_at_each_iter=reset_at_each_iter, device=device, exploration_type=exploration_type)

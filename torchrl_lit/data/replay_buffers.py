@@ -214,6 +214,37 @@ class RoundRobinWriter:
     def state_dict(self) -> dict: return {"cursor": self._cursor}
     def load_state_dict(self, state:dict): self._cursor = state["cursor"]
 
+# %% ../../nbs/14_data.replay_buffers.ipynb #b14e0a02
+def _rows(index, n:int, what:str) -> tuple[torch.Tensor, bool]:
+    "`index` as a 1-d tensor of rows in `[0, n)` (negative ints count from the end), and whether it named one item."
+    if isinstance(index, slice): return torch.arange(n)[index], False  # clipped to the filled rows, as a list slice is
+    try: rows = torch.as_tensor(index)
+    except (TypeError, ValueError, RuntimeError):
+        raise TypeError(f"a {what} is indexed by an int, a slice, a list or tensor of ints, or a bool mask; received {index!r}") from None
+    if rows.dtype == torch.bool:
+        if rows.shape != (n,): raise IndexError(f"a bool mask over a {what} of len {n} needs shape ({n},), received {tuple(rows.shape)}")
+        return rows.nonzero().squeeze(-1), False
+    if rows.numel() == 0: return rows.long().reshape(0), False
+    if rows.is_floating_point() or rows.is_complex() or rows.ndim > 1:
+        raise TypeError(f"the rows of a {what} are ints (an int, a list, a 0-d or 1-d tensor); received a {rows.ndim}-d {rows.dtype} index")
+    bad = (rows >= n) | (rows < -n)
+    if bad.any():
+        raise IndexError(f"index {int(rows[bad].reshape(-1)[0])} is out of range for a {what} of len {n}: "
+                         + (f"its filled rows are 0 to {n - 1} (or -{n} to -1)" if n else "it is empty, write data first"))
+    return rows.long().remainder(n).reshape(-1), rows.ndim == 0
+
+@patch
+def __getitem__(self:Storage, index):
+    "Filled rows by index, as in a list: an int gives one item; a slice, list, tensor of ints or bool mask a batch."
+    rows, one = _rows(index, len(self), type(self).__name__)
+    items = self.get(rows)
+    return items[0] if one else items
+
+@patch
+def __iter__(self:Storage):
+    "The items one at a time, by row (0 to len - 1), as TorchRL's storages iterate."
+    for row in range(len(self)): yield self[row]
+
 # %% ../../nbs/14_data.replay_buffers.ipynb #0ef04c5d
 class Sampler:
     "Chooses the rows of a batch: `sample(storage, batch_size) -> (index, info)`."
@@ -333,6 +364,14 @@ def __iter__(self:ReplayBuffer):
         if self._sampler.ran_out: return
 
 # %% ../../nbs/14_data.replay_buffers.ipynb #82eef70c
+def _not_a_tensordict(data) -> TypeError:
+    "The error for data a `TensorDictReplayBuffer` does not write, with the conversion that fixes it."
+    if isinstance(data, (list, tuple)) and data and all(isinstance(x, (TensorDict, LazyStackedTensorDict)) for x in data):
+        fix = "stack them into one batch first: rb.extend(torch.stack(tds))"
+    elif isinstance(data, dict): fix = "make it a TensorDict first: rb.extend(TensorDict(d, batch_size=[n])), n items"
+    else: fix = "use ReplayBuffer for tensors and other data"
+    return TypeError(f"TensorDictReplayBuffer.extend takes a TensorDict with a leading batch dim, received a {type(data).__name__}: {fix}")
+
 class TensorDictReplayBuffer(ReplayBuffer):
     "A replay buffer of TensorDicts: samples carry `\"index\"` (and `\"_weight\"` when prioritized)."
     def __init__(self, *,
@@ -348,8 +387,7 @@ class TensorDictReplayBuffer(ReplayBuffer):
 
     def extend(self, data:TensorDict) -> torch.Tensor:
         "Write a batch of transitions (any number of batch dims) and return their rows."
-        if not isinstance(data, (TensorDict, LazyStackedTensorDict)):
-            raise TypeError(f"TensorDictReplayBuffer.extend takes a TensorDict, got a {type(data).__name__}; use ReplayBuffer for other data")
+        if not isinstance(data, (TensorDict, LazyStackedTensorDict)): raise _not_a_tensordict(data)
         rows = data.exclude("index", "_weight") if "index" in data or "_weight" in data else data
         index = ReplayBuffer.extend(self, rows)
         if self.priority_key in data and len(index) == data.numel(): self.update_priority(index, data.get(self.priority_key))
@@ -427,15 +465,21 @@ def find(self:_SegmentTree, mass:torch.Tensor) -> torch.Tensor:
     return node
 
 # %% ../../nbs/14_data.replay_buffers.ipynb #fc2a6352
+_REDUCTIONS = {"max": lambda p: p.amax(1), "min": lambda p: p.amin(1), "mean": lambda p: p.mean(1),
+               "median": lambda p: p.median(1).values}  # [B, T] -> [B]: one priority per row from one per step
+
 class PrioritizedSampler(Sampler):
     "Proportional prioritized replay: row i with probability p_i^alpha / sum_k p_k^alpha, weights under `\"_weight\"`."
     def __init__(self,
                  max_capacity:int, # the storage's max_size
                  alpha:float, # priority exponent: 0 uniform, 1 fully proportional (0.6 in Schaul et al.)
                  beta:float, # importance-sampling exponent: 1 removes the bias (anneal 0.4 -> 1)
-                 eps:float=1e-8): # added to |priority| so no row starves
+                 eps:float=1e-8, # added to |priority| so no row starves
+                 reduction:str="max"): # priorities [B, T] (one per step of a row) to one per row: "max", "min", "mean" or "median"
         if alpha < 0 or beta < 0: raise ValueError(f"alpha and beta must be >= 0, got alpha={alpha}, beta={beta}")
-        self.max_capacity, self.alpha, self.beta, self.eps = int(max_capacity), alpha, beta, eps
+        if reduction not in _REDUCTIONS:
+            raise ValueError(f"reduction must be one of {', '.join(map(repr, _REDUCTIONS))}, received {reduction!r}")
+        self.max_capacity, self.alpha, self.beta, self.eps, self.reduction = int(max_capacity), alpha, beta, eps, reduction
         self._sum_tree = _SegmentTree(self.max_capacity, torch.sum, 0.0)
         self._min_tree = _SegmentTree(self.max_capacity, torch.amin, math.inf)
         self._max_priority = 1.0  # the largest p = |priority| + eps seen: new rows get it
@@ -453,15 +497,23 @@ class PrioritizedSampler(Sampler):
 # %% ../../nbs/14_data.replay_buffers.ipynb #ea9cd38e
 @patch
 def update_priority(self:PrioritizedSampler,
-                    index:torch.Tensor, # rows, as sampled
-                    priority:torch.Tensor): # one per row (e.g. the TD error; its absolute value is used), any shape with B elements
-    "Set the priorities of rows `index` to `|priority| + eps`."
+                    index:torch.Tensor, # B rows, as sampled
+                    priority:torch.Tensor): # |TD error| (its absolute value is used): [B] or [B, 1], or [B, T, ...] reduced per row
+    "Set the priorities of rows `index` to `|priority| + eps`, reducing one priority per step to one per row with `reduction`."
     index = torch.as_tensor(index).reshape(-1)
-    priority = torch.as_tensor(priority).detach().to("cpu", torch.float64).reshape(-1)
-    if index.numel() != priority.numel():
-        raise ValueError(f"update_priority got {index.numel()} rows and {priority.numel()} priorities: pass one priority per "
-                         f"sampled row, e.g. a td_error of shape [B] or [B, 1]")
-    priority = priority.abs() + self.eps
+    priority = torch.as_tensor(priority).detach().to("cpu", torch.float64)
+    if len(index):
+        if int(index.min()) < 0 or int(index.max()) >= self.max_capacity:
+            raise IndexError(f"update_priority got row {int(index.min() if index.min() < 0 else index.max())}, outside the sampler's rows "
+                             f"0..{self.max_capacity - 1}: pass the \"index\" that rb.sample returned")
+        if (empty := self._min_tree.levels[-1].index_select(0, index).isinf()).any():  # a row never written has no priority
+            raise IndexError(f"update_priority got row {int(index[empty][0])}, which holds no data yet: pass the \"index\" that rb.sample returned")
+    if priority.numel() != index.numel():
+        if priority.ndim < 2 or priority.shape[0] != index.numel():
+            raise ValueError(f"update_priority got {index.numel()} rows and priorities of shape {list(priority.shape)}: pass one per "
+                             f"row ([B] or [B, 1], e.g. a td_error) or one per step ([B, T]), which reduction={self.reduction!r} reduces per row")
+        priority = _REDUCTIONS[self.reduction](priority.abs().reshape(index.numel(), -1))  # [B, T] -> [B]
+    priority = priority.reshape(-1).abs() + self.eps
     top = float(priority.max()) if len(priority) else 0.0
     if not math.isfinite(top): raise ValueError("update_priority got a NaN or infinite priority: check the loss (|TD error|) for divergence")
     self._max_priority = max(self._max_priority, top)

@@ -204,6 +204,8 @@ class Bounded(TensorSpec):
                              f"shape {None if shape is None else tuple(shape)}; pass scalars or one bound per element") from None
         if not dtype.is_floating_point and not (low.isfinite().all() and high.isfinite().all()):
             raise ValueError(f"an integer Bounded needs finite bounds, received low={_fmt(low)}, high={_fmt(high)}; use Unbounded(shape, dtype={dtype})")
+        if low.isnan().any() or high.isnan().any():
+            raise ValueError(f"Bounded needs bounds that are numbers, received low={_fmt(low)}, high={_fmt(high)} (NaN)")
         if (bad := low > high).any():
             i = tuple(bad.nonzero()[0].tolist())
             raise ValueError(f"low must not exceed high: at index {list(i)} low={_fmt(low[i])} > high={_fmt(high[i])}")
@@ -455,22 +457,24 @@ def _key(key: str | tuple) -> tuple:
 class Composite(TensorSpec):
     "Specs of many entries, keyed by str (tuples of str for nested ones) like a `TensorDict` (gymnasium `Dict`)."
     def __init__(self,
-                 specs: dict | None = None, # key -> TensorSpec; a tuple key makes a nested entry
+                 specs: dict | None = None, # key -> TensorSpec (or None: a placeholder); a tuple key makes a nested entry
                  shape: int | Sequence[int] = (), # batch dims that every entry's shape starts with
                  device: str | torch.device | None = None, # if given, every entry is moved there
-                 **kw_specs: TensorSpec, # more entries, by name
+                 **kw_specs: TensorSpec | None, # more entries, by name
                 ):
         super().__init__(shape, None)
         self.device, self._specs = None if device is None else _device(device), {}
         for key, spec in {**(specs or {}), **kw_specs}.items(): self[key] = spec
 
-    def __setitem__(self, key: str | tuple, spec: TensorSpec):
+    def __setitem__(self, key: str | tuple, spec: TensorSpec | None):
         *path, last = _key(key)
-        node = self
+        node = self._unlocked(key)
         for k in path:
             node = node._specs.setdefault(k, Composite(shape=node.shape, device=node.device))
             if not isinstance(node, Composite): raise KeyError(f"cannot set {key!r}: {k!r} holds a {type(node).__name__}, not a Composite")
-        if not isinstance(spec, TensorSpec): raise TypeError(f"Composite entry {key!r} must be a TensorSpec, received {type(spec).__name__}")
+            node._unlocked(key)
+        if spec is None: node._specs[last] = None; return  # a placeholder: the entry exists, its spec is not known yet
+        if not isinstance(spec, TensorSpec): raise TypeError(f"Composite entry {key!r} must be a TensorSpec or None, received {type(spec).__name__}")
         if spec.shape[:len(node.shape)] != node.shape:
             raise ValueError(f"Composite entry {key!r} has shape {tuple(spec.shape)}, which does not start with the Composite's shape "
                              f"{tuple(node.shape)}; give the entry that shape first, e.g. spec.expand({', '.join(map(str, (*node.shape, *spec.shape)))})")
@@ -486,14 +490,21 @@ class Composite(TensorSpec):
         return node
 
     def __contains__(self, key: str | tuple) -> bool:
-        try: return self[key] is not None
+        try: self[key]; return True  # a placeholder (None) is in the Composite too
         except KeyError: return False
 
     def __delitem__(self, key: str | tuple):
         *path, last = _key(key)
         parent = self[tuple(path)] if path else self
         if not isinstance(parent, Composite) or last not in parent._specs: raise KeyError(f"cannot delete {key!r}: it is not in the Composite")
+        self._unlocked(key); parent._unlocked(key)
         del parent._specs[last]
+
+    _locked = False  # see lock_
+    def _unlocked(self, key) -> Composite:
+        "`self`, or a RuntimeError if it is locked."
+        if self._locked: raise RuntimeError(f"cannot change {key!r}: the Composite is locked; call spec.unlock_() first, or change spec.clone()")
+        return self
 
 # %% ../../nbs/12_data.specs.ipynb #d2f9e227
 def _indexed_shape(shape: torch.Size, idx, event_dims: int, what: str) -> torch.Size:
@@ -517,7 +528,7 @@ def __getitem__(self: TensorSpec, idx) -> TensorSpec:
 def _index(self: Composite, idx) -> Composite:
     "The Composite of every entry indexed by `idx` over the batch dims (`spec[0]`, `spec[:2]`, ...)."
     out = Composite(shape=_indexed_shape(self.shape, idx, 0, "Composite"), device=self.device)
-    for k, spec in self._specs.items(): out._specs[k] = spec._index(idx) if isinstance(spec, Composite) else spec[idx]
+    for k, spec in self._specs.items(): out._specs[k] = spec._index(idx) if isinstance(spec, Composite) else None if spec is None else spec[idx]
     return out
 
 # %% ../../nbs/12_data.specs.ipynb #b9cbe2e7
@@ -549,15 +560,15 @@ def __repr__(self: Composite) -> str:
 # %% ../../nbs/12_data.specs.ipynb #cc0d28ae
 @patch
 def rand(self: Composite, shape: int | Sequence[int] = ()) -> TensorDict:
-    "A TensorDict of random valid values for every entry, `batch_size = (*shape, *self.shape)`."
+    "A TensorDict of random valid values for every entry (placeholders have none), `batch_size = (*shape, *self.shape)`."
     shape = _size(shape)
-    return TensorDict({k: s.rand(shape) for k, s in self._specs.items()}, batch_size=shape + self.shape, device=self.device)
+    return TensorDict({k: s.rand(shape) for k, s in self._specs.items() if s is not None}, batch_size=shape + self.shape, device=self.device)
 
 @patch
 def zero(self: Composite, shape: int | Sequence[int] = ()) -> TensorDict:
-    "A TensorDict of zeros for every entry, `batch_size = (*shape, *self.shape)`."
+    "A TensorDict of zeros for every entry (placeholders have none), `batch_size = (*shape, *self.shape)`."
     shape = _size(shape)
-    return TensorDict({k: s.zero(shape) for k, s in self._specs.items()}, batch_size=shape + self.shape, device=self.device)
+    return TensorDict({k: s.zero(shape) for k, s in self._specs.items() if s is not None}, batch_size=shape + self.shape, device=self.device)
 
 # %% ../../nbs/12_data.specs.ipynb #9a117ea7
 @patch
@@ -567,6 +578,7 @@ def _mismatch(self: Composite, value: Any) -> str | None:
         return f"expected a TensorDict, received {type(value).__name__} (fix: spec.encode(value) for a dict)"
     lines = []
     for key, spec in self.items(include_nested=True, leaves_only=True):
+        if spec is None: continue  # a placeholder checks nothing
         entry = value.get(key, None)
         why = f"missing (expected {spec!r})" if entry is None else spec._mismatch(entry)
         if why: lines.append(f"  {key!r}: {why}")
@@ -585,6 +597,7 @@ def project(self: Composite, value: TensorDict) -> TensorDict:
     "A new TensorDict whose entries described by the spec are projected onto it; other entries are kept."
     out = value.exclude()
     for key, spec in self._specs.items():
+        if spec is None: continue  # a placeholder: the entry is kept as it is
         if key not in value: raise KeyError(f"cannot project: {key!r} is missing from the TensorDict, whose keys are {value.keys()}")
         out.set(key, spec.project(value.get(key)))
     return out
@@ -595,19 +608,21 @@ def encode(self: Composite, value: dict) -> TensorDict:
     if not isinstance(value, dict): raise TypeError(f"Composite.encode expects a dict, received {type(value).__name__}")
     unknown = [k for k in value if k not in self._specs]
     if unknown: raise KeyError(f"cannot encode {unknown}: not in the spec, whose keys are {self.keys()}; add them to the spec or drop them")
+    if empty := [k for k in value if self._specs[k] is None]:
+        raise ValueError(f"cannot encode {empty}: the spec holds a placeholder (None) for them; set their spec first (spec[key] = Unbounded(...)) or drop them")
     return TensorDict({k: self._specs[k].encode(v) for k, v in value.items()}, batch_size=self.shape, device=self.device)
 
 @patch
 def _expanded(self: Composite, shape: torch.Size) -> Composite:
-    new = copy.copy(self)
-    new.shape, new._specs = shape, {k: s.expand(shape + s.shape[len(self.shape):]) for k, s in self._specs.items()}
+    new = copy.copy(self); new.__dict__.pop("_locked", None)  # an expanded copy is unlocked
+    new.shape, new._specs = shape, {k: None if s is None else s.expand(shape + s.shape[len(self.shape):]) for k, s in self._specs.items()}
     return new
 
 @patch
 def to(self: Composite, device: str | torch.device) -> Composite:
     "A copy with every entry on `device`."
-    new = copy.copy(self)
-    new.device, new._specs = _device(device), {k: s.to(device) for k, s in self._specs.items()}
+    new = copy.copy(self); new.__dict__.pop("_locked", None)  # a moved copy is unlocked
+    new.device, new._specs = _device(device), {k: None if s is None else s.to(device) for k, s in self._specs.items()}
     return new
 
 # %% ../../nbs/12_data.specs.ipynb #fef0af83
@@ -644,7 +659,8 @@ def type_check(self: TensorSpec, value: torch.Tensor | TensorDict, key: str | tu
     "Raise a TypeError unless `value` (or `value[key]` for a Composite) has the spec's dtype; shape and range are not checked."
     if isinstance(self, Composite):
         specs = [(key, self[key])] if key is not None else list(self.items(include_nested=True, leaves_only=True))
-        for k, spec in specs: spec.type_check(value.get(k))
+        for k, spec in specs:
+            if spec is not None: spec.type_check(value.get(k))
         return
     if value.dtype != self.dtype: raise TypeError(f"expected dtype {self.dtype} for {self!r}, received {value.dtype} (fix: value.to({self.dtype}))")
 
@@ -657,3 +673,30 @@ def to_one_hot_spec(self: Categorical) -> OneHot:
 def to_categorical_spec(self: OneHot) -> Categorical:
     "The `Categorical` spec of the same choices (shape `shape[:-1]`), mask included."
     return Categorical(self.n, self.shape[:-1], torch.long, self.device).update_mask(self.mask)
+
+# %% ../../nbs/12_data.specs.ipynb #b12e0a02
+@patch
+def lock_(self: Composite) -> Composite:
+    "Refuse to set or delete entries, here and in the nested Composites, until `unlock_`; returns the spec."
+    for spec in [self, *self.values(include_nested=True)]:
+        if isinstance(spec, Composite): spec._locked = True
+    return self
+
+@patch
+def unlock_(self: Composite) -> Composite:
+    "Allow changes again, here and in the nested Composites; returns the spec."
+    for spec in [self, *self.values(include_nested=True)]:
+        if isinstance(spec, Composite): spec.__dict__.pop("_locked", None)
+    return self
+
+Composite.is_locked = property(lambda self: self._locked, doc="Whether `lock_` froze the entries.")
+
+@patch
+def __eq__(self: Composite, other: object) -> bool:
+    "Same class, shape, device and entries (the lock does not count)."
+    return type(self) is type(other) and (self.shape, self.device, self._specs) == (other.shape, other.device, other._specs)
+
+@patch
+def clone(self: Composite) -> Composite:
+    "An independent deep copy, unlocked."
+    return copy.deepcopy(self).unlock_()

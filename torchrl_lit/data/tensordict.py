@@ -4,7 +4,7 @@
 
 # %% ../../nbs/11_data.tensordict.ipynb #a0511d31
 from __future__ import annotations
-import json, math, textwrap
+import json, math, os, textwrap, weakref
 from pathlib import Path
 from typing import Any, Callable, Sequence
 import numpy as np
@@ -18,25 +18,27 @@ __all__ = ['TensorDict', 'LazyStackedTensorDict', 'lazy_stack']
 # %% ../../nbs/11_data.tensordict.ipynb #607f0bfc
 class TensorDict:
     "A dictionary of tensors (and nested TensorDicts) whose entries share leading batch dims."
-    __slots__ = ("_tensordict", "_batch_size", "_device", "_memmap_prefix")
+    __slots__ = ("_tensordict", "_batch_size", "_device", "_is_memmap", "_lock_before")
 
     def __init__(self,
                  source: dict | TensorDict | None = None, # str (or tuple) keys -> tensors, numbers, arrays, dicts or TensorDicts
                  batch_size: Sequence[int] | int | None = (), # the leading dims every entry shares, e.g. [n_envs, T] (None: none)
                  device: torch.device | str | None = None, # move every leaf there (None: leave leaves where they are)
+                 lock: bool = False, # lock it once built: no new, replaced or deleted entries (see "Locking")
                  **entries): # more entries by name, as in `TensorDict(obs=x, batch_size=[4])`
         self._batch_size = _as_size(() if batch_size is None else batch_size)
         self._device = None if device is None else torch.device(device)
-        self._tensordict, self._memmap_prefix = {}, None
+        self._tensordict, self._is_memmap = {}, False
         for key, value in [*({} if source is None else source).items(), *entries.items()]:
             if isinstance(key, str): self._tensordict[key] = self._validate(key, value)
             else: self.set(key, value)
+        if lock: self.lock_()
 
     @classmethod
     def _new_unsafe(cls, tensordict: dict, batch_size: torch.Size, device: torch.device | None = None) -> TensorDict:
         "A TensorDict from parts already known to be valid: no conversion, no check (for internal ops)."
         td = object.__new__(cls)
-        td._tensordict, td._batch_size, td._device, td._memmap_prefix = tensordict, batch_size, device, None
+        td._tensordict, td._batch_size, td._device, td._is_memmap = tensordict, batch_size, device, False
         return td
 
     def _validate(self, key: str | tuple, value: Any) -> torch.Tensor | TensorDict:
@@ -53,8 +55,33 @@ class TensorDict:
 
 # %% ../../nbs/11_data.tensordict.ipynb #4e9763d8
 def _as_size(batch_size: Sequence[int] | int) -> torch.Size:
-    "`batch_size` as a `torch.Size` (an int means one batch dim)."
-    return torch.Size([batch_size]) if isinstance(batch_size, int) else torch.Size(batch_size)
+    "`batch_size` as a `torch.Size` (an int means one batch dim); a negative size is an error."
+    size = torch.Size([batch_size]) if isinstance(batch_size, int) else torch.Size(batch_size)
+    if min(size, default=0) < 0: raise ValueError(f"batch_size must hold sizes >= 0, received {list(size)}")
+    return size
+
+class _LockError(RuntimeError):
+    "Raised when a locked TensorDict is asked to add, replace or remove an entry."
+
+def _lock_error(action: str, key: str | tuple) -> _LockError:
+    "The error for `action` ('set', 'delete', 'rename') at `key` of a locked TensorDict."
+    return _LockError(f"Cannot modify locked TensorDict: cannot {action} {key!r}. A locked TensorDict keeps its keys and its tensors: "
+                      f"write into an existing entry with td.set_(key, value) or td.set(key, value, inplace=True), or unlock it "
+                      f"first (td.unlock_(), or `with td.unlock_():` for a block).")
+
+class _LockedDict(dict):
+    "The entries of a locked TensorDict: a dict that reads as usual and refuses every write, naming the key."
+    __slots__ = ("parents", "__weakref__")  # parents: weak references to the entries of the locked TensorDicts holding this one
+
+    def __init__(self, entries: dict):
+        super().__init__(entries)
+        self.parents = []
+
+    def __setitem__(self, key, value): raise _lock_error("set", key)
+    def __delitem__(self, key): raise _lock_error("delete", key)
+    def _refuse(self, *args, **kwargs): raise _lock_error("change", args[0] if args else "the entries")
+    pop = popitem = setdefault = update = clear = _refuse
+    def __reduce__(self): return _LockedDict, (dict(self),)  # unpickling must not go through the refusing __setitem__
 
 def _shape_error(key: str | tuple, shape: torch.Size, batch_size: torch.Size) -> ValueError:
     "The error for an entry whose leading dims do not match the batch size."
@@ -172,17 +199,21 @@ def __contains__(self: TensorDict, key: str | tuple) -> bool:
 @patch
 def set(self: TensorDict,
         key: str | tuple, # a key, or a tuple of keys (missing intermediate TensorDicts are created)
-        value: Any): # tensor, number, array, dict or TensorDict whose leading dims equal the batch size
+        value: Any, # tensor, number, array, dict or TensorDict whose leading dims equal the batch size
+        inplace: bool = False): # copy into the existing entry at `key` when there is one (as `set_`), the way to write a locked TensorDict
     "Write `value` at `key` and return `self`."
+    if inplace and key in self: return self.set_(key, value)
     *path, last = _key_tuple(key)
     node = self
-    for k in path:
-        child = node._tensordict.get(k)
-        if child is None: child = node._tensordict[k] = TensorDict._new_unsafe({}, node._batch_size, node._device)
-        elif not isinstance(child, TensorDict):
-            raise KeyError(f"cannot set {key!r}: {k!r} holds a tensor, not a TensorDict. Delete it first or use another key.")
-        node = child
-    node._tensordict[last] = node._validate(key, value)
+    try:
+        for k in path:
+            child = node._tensordict.get(k)
+            if child is None: child = node._tensordict[k] = TensorDict._new_unsafe({}, node._batch_size, node._device)
+            elif not isinstance(child, TensorDict):
+                raise KeyError(f"cannot set {key!r}: {k!r} holds a tensor, not a TensorDict. Delete it first or use another key.")
+            node = child
+        node._tensordict[last] = node._validate(key, value)
+    except _LockError: raise _lock_error("set", key) from None  # a locked dict knows only its own key: name the whole one
     return self
 
 @patch
@@ -207,7 +238,8 @@ def __delitem__(self: TensorDict, key: str | tuple):
     *path, last = _key_tuple(key)
     node = self.get(tuple(path)) if path else self
     if not isinstance(node, TensorDict) or last not in node._tensordict: raise KeyError(f"cannot delete {key!r}: it is not in the TensorDict.")
-    del node._tensordict[last]
+    try: del node._tensordict[last]
+    except _LockError: raise _lock_error("delete", key) from None
 
 @patch
 def pop(self: TensorDict, key: str | tuple, default: Any = _MISSING) -> Any:
@@ -243,7 +275,8 @@ def exclude(self: TensorDict, *keys: str | tuple) -> TensorDict:
 def rename_key_(self: TensorDict, old_key: str | tuple, new_key: str | tuple) -> TensorDict:
     "Move the entry at `old_key` to `new_key` in place; returns `self`."
     if new_key in self: raise KeyError(f"cannot rename {old_key!r} to {new_key!r}: {new_key!r} exists. Delete it first (del td[{new_key!r}]).")
-    return self.set(new_key, self.pop(old_key))
+    try: return self.set(new_key, self.pop(old_key))
+    except _LockError: raise _lock_error("rename", old_key) from None
 
 TensorDict.rename_key = TensorDict.rename_key_
 
@@ -349,41 +382,42 @@ def _batch_dim(dim: int, ndim: int) -> int:
     return dim % ndim
 
 @patch
-def _map(self: TensorDict, fn: Callable, batch_size: torch.Size) -> TensorDict:
-    "A new TensorDict with `fn` applied to every top-level entry (tensor or TensorDict)."
-    return TensorDict._new_unsafe({key: fn(value) for key, value in self._tensordict.items()}, batch_size, self._device)
+def _map(self: TensorDict, fn: Callable, batch_size: torch.Size, keep_lock: bool = False) -> TensorDict:
+    "A new TensorDict with `fn` applied to every top-level entry (tensor or TensorDict); locked like `self` when `keep_lock`."
+    out = TensorDict._new_unsafe({key: fn(value) for key, value in self._tensordict.items()}, batch_size, self._device)
+    return out.lock_() if keep_lock and type(self._tensordict) is _LockedDict else out
 
 # %% ../../nbs/11_data.tensordict.ipynb #6b8ee6dd
 @patch
 def reshape(self: TensorDict, *shape: int) -> TensorDict:
     "The batch dims reshaped to `shape` (one -1 allowed); feature dims untouched."
     new, k = _empty(self._batch_size).reshape(_shape_arg(shape)).shape, self.batch_dims
-    return self._map(lambda x: x.reshape(*new, *x.shape[k:]), new)
+    return self._map(lambda x: x.reshape(*new, *x.shape[k:]), new, keep_lock=True)
 
 @patch
 def view(self: TensorDict, *shape: int) -> TensorDict:
     "As `reshape`, but never copies (fails where a leaf cannot be viewed)."
     new, k = _empty(self._batch_size).reshape(_shape_arg(shape)).shape, self.batch_dims
-    return self._map(lambda x: x.view(*new, *x.shape[k:]), new)
+    return self._map(lambda x: x.view(*new, *x.shape[k:]), new, keep_lock=True)
 
 @patch
 def flatten(self: TensorDict, start_dim: int = 0, end_dim: int = -1) -> TensorDict:
     "Batch dims `start_dim..end_dim` merged into one."
     s, e = _batch_dim(start_dim, self.batch_dims), _batch_dim(end_dim, self.batch_dims)
-    return self._map(lambda x: x.flatten(s, e), _empty(self._batch_size).flatten(s, e).shape)
+    return self._map(lambda x: x.flatten(s, e), _empty(self._batch_size).flatten(s, e).shape, keep_lock=True)
 
 @patch
 def unflatten(self: TensorDict, dim: int, sizes: Sequence[int]) -> TensorDict:
     "Batch dim `dim` split into `sizes`."
     d = _batch_dim(dim, self.batch_dims)
-    return self._map(lambda x: x.unflatten(d, sizes), _empty(self._batch_size).unflatten(d, sizes).shape)
+    return self._map(lambda x: x.unflatten(d, sizes), _empty(self._batch_size).unflatten(d, sizes).shape, keep_lock=True)
 
 # %% ../../nbs/11_data.tensordict.ipynb #627f5b6c
 @patch
 def unsqueeze(self: TensorDict, dim: int) -> TensorDict:
     "A new batch dim of size 1 at `dim`."
     d = _batch_dim(dim, self.batch_dims + 1)
-    return self._map(lambda x: x.unsqueeze(d), torch.Size((*self._batch_size[:d], 1, *self._batch_size[d:])))
+    return self._map(lambda x: x.unsqueeze(d), torch.Size((*self._batch_size[:d], 1, *self._batch_size[d:])), keep_lock=True)
 
 @patch
 def squeeze(self: TensorDict, dim: int | None = None) -> TensorDict:
@@ -391,7 +425,7 @@ def squeeze(self: TensorDict, dim: int | None = None) -> TensorDict:
     if dim is None: return self.reshape([b for b in self._batch_size if b != 1])
     d = _batch_dim(dim, self.batch_dims)
     if self._batch_size[d] != 1: return self
-    return self._map(lambda x: x.squeeze(d), torch.Size((*self._batch_size[:d], *self._batch_size[d + 1:])))
+    return self._map(lambda x: x.squeeze(d), torch.Size((*self._batch_size[:d], *self._batch_size[d + 1:])), keep_lock=True)
 
 @patch
 def permute(self: TensorDict, *dims: int) -> TensorDict:
@@ -399,13 +433,13 @@ def permute(self: TensorDict, *dims: int) -> TensorDict:
     k = self.batch_dims
     dims = [_batch_dim(d, k) for d in _shape_arg(dims)]
     if sorted(dims) != list(range(k)): raise ValueError(f"permute needs each of the {k} batch dims once, got {dims}.")
-    return self._map(lambda x: x.permute(*dims, *range(k, x.ndim)), torch.Size([self._batch_size[d] for d in dims]))
+    return self._map(lambda x: x.permute(*dims, *range(k, x.ndim)), torch.Size([self._batch_size[d] for d in dims]), keep_lock=True)
 
 @patch
 def expand(self: TensorDict, *shape: int) -> TensorDict:
     "The batch dims broadcast to `shape` (new leading dims allowed), without copying."
     new, k = _empty(self._batch_size).expand(_shape_arg(shape)).shape, self.batch_dims
-    return self._map(lambda x: x.expand(*new, *x.shape[k:]), new)
+    return self._map(lambda x: x.expand(*new, *x.shape[k:]), new, keep_lock=True)
 
 # %% ../../nbs/11_data.tensordict.ipynb #70fd0e7b
 _TORCH_FUNCTIONS = {}
@@ -488,7 +522,8 @@ def split(self: TensorDict, split_size: int | list[int], dim: int = 0) -> tuple[
     d = _batch_dim(dim, self.batch_dims)
     sizes = [p.shape for p in _empty(self._batch_size).split(split_size, d)]
     parts = {key: value.split(split_size, d) for key, value in self._tensordict.items()}
-    return tuple(TensorDict._new_unsafe({k: p[i] for k, p in parts.items()}, s, self._device) for i, s in enumerate(sizes))
+    pieces = tuple(TensorDict._new_unsafe({k: p[i] for k, p in parts.items()}, s, self._device) for i, s in enumerate(sizes))
+    return tuple(p.lock_() for p in pieces) if type(self._tensordict) is _LockedDict else pieces
 
 @patch
 def chunk(self: TensorDict, chunks: int, dim: int = 0) -> tuple[TensorDict, ...]:
@@ -530,13 +565,16 @@ def apply_(self: TensorDict, fn: Callable) -> TensorDict:
 # %% ../../nbs/11_data.tensordict.ipynb #0162aeb3
 @patch
 def clone(self: TensorDict, recurse: bool = True) -> TensorDict:
-    "A deep copy: new TensorDicts, new tensors (`recurse=False`: new TensorDicts sharing the tensors)."
-    return self._map((lambda x: x.clone()) if recurse else (lambda x: x), self._batch_size)
+    "A deep copy: new TensorDicts, new tensors (`recurse=False`: new TensorDicts sharing the tensors); never locked."
+    return self._map(lambda x: x.clone() if recurse or isinstance(x, TensorDict) else x, self._batch_size)
+
+TensorDict.__copy__ = lambda self: self.clone(recurse=False)
+TensorDict.__deepcopy__ = lambda self, memo: self.clone()
 
 @patch
 def detach(self: TensorDict) -> TensorDict:
     "The same data, cut from the autograd graph."
-    return self._map(lambda x: x.detach(), self._batch_size)
+    return self._map(lambda x: x.detach(), self._batch_size, keep_lock=True)
 
 @patch
 def contiguous(self: TensorDict) -> TensorDict:
@@ -546,9 +584,9 @@ def contiguous(self: TensorDict) -> TensorDict:
 @patch
 def to(self: TensorDict, dest: torch.device | str | torch.dtype, non_blocking: bool = False) -> TensorDict:
     "Every leaf moved to device `dest` (`non_blocking`: an asynchronous copy where the devices allow it), or cast to dtype `dest`."
-    if isinstance(dest, torch.dtype): return self._map(lambda x: x.to(dest), self._batch_size)
+    if isinstance(dest, torch.dtype): return self._map(lambda x: x.to(dest), self._batch_size, keep_lock=True)
     device = torch.device(dest)
-    out = self._map(lambda x: x.to(device, non_blocking=non_blocking), self._batch_size)
+    out = self._map(lambda x: x.to(device, non_blocking=non_blocking), self._batch_size, keep_lock=True)
     out._device = device
     return out
 
@@ -602,7 +640,8 @@ def where(self: TensorDict,
     "`torch.where(condition, self, other)` with `condition` over the batch dims."
     _check_batch_tensor("the condition", condition, self._batch_size)
     pick = lambda x, y: torch.where(_expand_right(condition, x.ndim), x, y)
-    return self.apply(pick, other) if isinstance(other, TensorDict) else self.apply(lambda x: pick(x, other))
+    out = self.apply(pick, other) if isinstance(other, TensorDict) else self.apply(lambda x: pick(x, other))
+    return out.lock_() if type(self._tensordict) is _LockedDict else out  # as in tensordict
 
 _TORCH_FUNCTIONS[torch.where] = lambda condition, input, other: input.where(condition, other)
 
@@ -638,6 +677,68 @@ def __array_eq__(self: TensorDict, other: Any) -> bool:
     return (isinstance(other, TensorDict) and self.batch_size == other.batch_size
             and sorted(map(str, self.keys(True, True))) == sorted(map(str, other.keys(True, True)))
             and (self == other).all())
+
+# %% ../../nbs/11_data.tensordict.ipynb #27676df4
+@patch(as_prop=True)
+def is_locked(self: TensorDict) -> bool:
+    "Whether entries can only be written in place (no new, replaced or removed entries)."
+    return type(self._tensordict) is _LockedDict
+
+@patch(set_prop=True)
+def is_locked(self: TensorDict, value: bool):
+    if value: self.lock_()
+    else: self.unlock_()
+
+@patch
+def lock_(self: TensorDict) -> TensorDict:
+    "Lock `self` and every nested TensorDict: new, replaced and removed entries raise, in-place writes work; returns `self`."
+    self._lock_before = self.is_locked
+    if not self._lock_before:
+        self._tensordict = entries = _LockedDict(self._tensordict)
+        for value in entries.values():
+            if isinstance(value, TensorDict): value.lock_()._tensordict.parents.append(weakref.ref(entries))
+    return self
+
+# %% ../../nbs/11_data.tensordict.ipynb #113f29ea
+def _other_parent(entries: _LockedDict, path: tuple = ()) -> tuple | None:
+    "The key of a TensorDict nested in `entries` that another (living) locked TensorDict also holds, if any."
+    for key, value in entries.items():
+        if isinstance(value, TensorDict) and type(value._tensordict) is _LockedDict:
+            if any((p := ref()) is not None and p is not entries for ref in value._tensordict.parents): return path + (key,)
+            if (found := _other_parent(value._tensordict, path + (key,))) is not None: return found
+    return None
+
+def _unlock(td: TensorDict):
+    "Unlock `td` and the nested TensorDicts that no other locked TensorDict holds."
+    entries = td._tensordict
+    td._tensordict, td._is_memmap = dict(entries), False
+    for value in entries.values():
+        if isinstance(value, TensorDict) and type(value._tensordict) is _LockedDict:
+            value._tensordict.parents = [r for r in value._tensordict.parents if (p := r()) is not None and p is not entries]
+            if not value._tensordict.parents: _unlock(value)
+
+@patch
+def unlock_(self: TensorDict) -> TensorDict:
+    "Unlock `self` and its nested TensorDicts (refused while another locked TensorDict holds one of them); returns `self`."
+    self._lock_before, entries = self.is_locked, self._tensordict
+    if not self._lock_before: return self
+    if any(ref() is not None for ref in entries.parents):
+        raise RuntimeError("Cannot unlock a tensordict that is part of a locked graph: a locked TensorDict holds this one. "
+                           "Unlock the root tensordict first.")
+    if (key := _other_parent(entries)) is not None:
+        raise RuntimeError(f"Cannot unlock a tensordict that is part of a locked graph: the TensorDict nested at {key!r} is also "
+                           f"held by another locked TensorDict. Unlock that one first, or group both under one root.")
+    _unlock(self)
+    return self
+
+@patch
+def __enter__(self: TensorDict) -> TensorDict: return self
+
+@patch
+def __exit__(self: TensorDict, *exc_info):
+    "Leaving `with td.lock_():` or `with td.unlock_():` restores the lock state from before that call."
+    before, self._lock_before = getattr(self, "_lock_before", None), None
+    if before is not None: self.is_locked = before
 
 # %% ../../nbs/11_data.tensordict.ipynb #ba2b4800
 class LazyStackedTensorDict:
@@ -768,55 +869,127 @@ def is_shared(self: TensorDict) -> bool:
     "Whether every leaf lives in shared memory."
     return all(value.is_shared() for value in self._tensordict.values())
 
-# %% ../../nbs/11_data.tensordict.ipynb #a63c81ef
-_MEMMAP_META = "meta.json"
+# %% ../../nbs/11_data.tensordict.ipynb #012a51ac
+_TD_TYPE = "<class 'tensordict._td.TensorDict'>"  # meta.json's "_type": the class name tensordict's loader looks up
+_UNSAFE = set('/<>:"|?*\\ %') | {chr(i) for i in range(32)} | {chr(127)}
 
-def _memmap_node(td: TensorDict, prefix: Path, path: tuple, entries: list):
-    "Move the leaves of `td` (at key `path`) into files under `prefix`, recording each entry in `entries`."
-    td._memmap_prefix = str(prefix)
-    entries.append({"key": list(path), "batch_size": list(td._batch_size)})
+def _file_key(key: str) -> str:
+    "`key` as a file name: characters a path cannot hold (`/`, space, `%`, ...) become `%XX`, as tensordict encodes them."
+    if key.isidentifier(): return key  # the common case: nothing to encode
+    if key in ("", ".", ".."): return "%2E" * len(key) or "%"
+    return "".join(f"%{ord(c):02X}" if c in _UNSAFE else c for c in key)
+
+def _replace_atomically(path: Path, write: Callable[[Path], Any]):
+    "Create `path` by `write(tmp)` on a temporary name beside it and a rename: readers see the old file or the new one."
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally: tmp.unlink(missing_ok=True)
+
+def _memmap_leaf(value: torch.Tensor, filename: Path | None, like: bool) -> torch.Tensor:
+    "A tensor whose storage is the new file `filename` (a temporary file when None), holding `value` (zeros when `like`)."
+    if filename is None: out = MemmapTensor.empty(value.shape, value.dtype).as_tensor()
+    elif value.numel() == 0: return torch.empty(value.shape, dtype=value.dtype)  # no bytes, no file (as tensordict)
+    else:
+        def create(tmp: Path):
+            with open(tmp, "wb") as f: f.truncate(value.numel() * value.element_size())  # sparse: reads as zeros
+        _replace_atomically(filename, create)
+        out = MemmapTensor(str(filename), value.dtype, value.shape).as_tensor()
+    if not like: out.copy_(value.detach())
+    return out
+
+# %% ../../nbs/11_data.tensordict.ipynb #e6f7485c
+def _memmap_tree(td: TensorDict, prefix: Path | None, like: bool, inplace: bool) -> TensorDict:
+    "`td` (or a new TensorDict, unless `inplace`) with every leaf in a file under `prefix` and a meta.json per level; locked."
+    entries, meta = {}, {}
+    if prefix is not None: prefix.mkdir(parents=True, exist_ok=True)
     for key, value in td._tensordict.items():
-        if "/" in key: raise ValueError(f"memmap_ names files by key and cannot store key {key!r} (it contains '/'); rename it first.")
-        if isinstance(value, TensorDict): _memmap_node(value, prefix, path + (key,), entries); continue
-        filename = prefix.joinpath(*path, f"{key}.memmap")
-        filename.parent.mkdir(parents=True, exist_ok=True)
-        td._tensordict[key] = MemmapTensor.from_tensor(value, filename=str(filename), existsok=False).as_tensor()
-        entries.append({"key": [*path, key], "dtype": str(value.dtype).removeprefix("torch."), "shape": list(value.shape)})
+        path = None if prefix is None else prefix / _file_key(key)
+        if isinstance(value, TensorDict):
+            entries[key], meta[key] = _memmap_tree(value, path, like, inplace), {"type": "TensorDict"}
+            continue
+        filename = None if path is None else path.with_name(path.name + ".memmap")
+        try: entries[key] = _memmap_leaf(value, filename, like)
+        except OSError as exc: raise OSError(f"cannot write the entry {key!r} to {str(filename)!r}: {exc.strerror or exc}") from exc
+        meta[key] = {"device": str(value.device), "shape": list(value.shape), "dtype": str(value.dtype), "is_nested": False}
+    if prefix is not None:
+        meta.update(shape=list(td._batch_size), device="cpu", _type=_TD_TYPE)
+        _replace_atomically(prefix / "meta.json", lambda tmp: tmp.write_text(json.dumps(meta, separators=(",", ":"))))
+    out = td if inplace else TensorDict._new_unsafe({}, td._batch_size)
+    parents = out._tensordict.parents if out.is_locked else []  # a nested TensorDict stays part of its locked parent
+    out._tensordict, out._device, out._is_memmap = entries, torch.device("cpu"), True
+    out.lock_()._tensordict.parents.extend(parents)
+    return out
 
-# %% ../../nbs/11_data.tensordict.ipynb #bcc1e690
+def _writable_prefix(prefix: str | Path | None, existsok: bool) -> Path | None:
+    "`prefix` as a Path, after checking that a TensorDict may be saved there."
+    if prefix is None: return None
+    prefix = Path(prefix)
+    if not existsok and (prefix / "meta.json").exists():
+        raise FileExistsError(f"{str(prefix)!r} already holds a saved TensorDict: pass existsok=True to overwrite it, "
+                              f"or reopen it with TensorDict.load_memmap({str(prefix)!r}).")
+    return prefix
+
+# %% ../../nbs/11_data.tensordict.ipynb #22fe9540
 @patch
-def memmap_(self: TensorDict, prefix: str | Path) -> TensorDict:
-    "Write every leaf to a file under the directory `prefix` and make the leaves views of those files; returns `self`."
-    prefix = Path(prefix)
-    if (prefix / _MEMMAP_META).exists():
-        raise FileExistsError(f"{str(prefix)!r} already holds a memory-mapped TensorDict: reopen it with "
-                              f"TensorDict.load_memmap({str(prefix)!r}) or write to an empty directory.")
-    if self._device not in (None, torch.device("cpu")): raise ValueError(f"memmap_ stores CPU tensors and this TensorDict is on {self._device}; call td.cpu() first.")
-    prefix.mkdir(parents=True, exist_ok=True)
-    entries = []
-    _memmap_node(self, prefix, (), entries)
-    (prefix / _MEMMAP_META).write_text(json.dumps({"entries": entries}, indent=1))
-    return self
+def memmap_(self: TensorDict,
+            prefix: str | Path | None = None, # the directory to write (created if missing); None: temporary files
+            existsok: bool = True) -> TensorDict: # overwrite a TensorDict saved there before
+    "Move every leaf into a file under `prefix` (one `<key>.memmap` per leaf, a `meta.json` per level) and lock `self`; returns `self`."
+    shared = [key for key, value in self.items(True, True) if value.is_shared()]
+    if shared:
+        raise RuntimeError(f"memmap and shared memory are mutually exclusive: {shared[0]!r} is in shared memory, and processes that "
+                           f"hold this TensorDict would keep writing there, not to the files. Use td.memmap(prefix) for a memory-mapped copy.")
+    return _memmap_tree(self, _writable_prefix(prefix, existsok), like=False, inplace=True)
 
-@patch(cls_method=True)
-def load_memmap(cls: TensorDict, prefix: str | Path) -> TensorDict:
-    "Reopen the TensorDict that `memmap_` wrote under `prefix` (in any process); leaves share the files."
-    prefix = Path(prefix)
-    if not (prefix / _MEMMAP_META).exists(): raise FileNotFoundError(f"no {_MEMMAP_META} under {str(prefix)!r}: write one with td.memmap_({str(prefix)!r}).")
-    root, *entries = json.loads((prefix / _MEMMAP_META).read_text())["entries"]
-    td = cls(batch_size=root["batch_size"])
-    for entry in entries:
-        key = tuple(entry["key"])
-        if "batch_size" in entry: value = cls(batch_size=entry["batch_size"])
-        else: value = MemmapTensor.from_filename(str(prefix.joinpath(*key)) + ".memmap", getattr(torch, entry["dtype"]), entry["shape"]).as_tensor()
-        td.set(key, value)
-    for node in [td, *(v for v in td.values(True) if isinstance(v, TensorDict))]: node._memmap_prefix = str(prefix)
-    return td
+@patch
+def memmap(self: TensorDict, prefix: str | Path | None = None, existsok: bool = True) -> TensorDict:
+    "A locked copy of `self` whose leaves are files under `prefix` (see `memmap_`); `self` is unchanged."
+    return _memmap_tree(self, _writable_prefix(prefix, existsok), like=False, inplace=False)
+
+@patch
+def memmap_like(self: TensorDict, prefix: str | Path | None = None, existsok: bool = True) -> TensorDict:
+    "A locked TensorDict with the keys, shapes and dtypes of `self`, in new files of zeros under `prefix` (no data copied)."
+    return _memmap_tree(self, _writable_prefix(prefix, existsok), like=True, inplace=False)
 
 @patch
 def is_memmap(self: TensorDict) -> bool:
-    "Whether the leaves are the files written by `memmap_` (or reopened by `load_memmap`)."
-    return self._memmap_prefix is not None
+    "Whether `memmap_`, `memmap` or `memmap_like` made this TensorDict (locked, every leaf its file); False once unlocked."
+    return self._is_memmap
+
+# %% ../../nbs/11_data.tensordict.ipynb #77a69d22
+_DTYPES = {str(t): t for t in vars(torch).values() if isinstance(t, torch.dtype)}  # "torch.float32" -> torch.float32
+
+def _read_meta(prefix: Path) -> dict:
+    "The meta.json of the TensorDict saved under `prefix`, checked."
+    path = prefix / "meta.json"
+    if not path.is_file():
+        raise FileNotFoundError(f"no meta.json in {str(prefix)!r}: no TensorDict was saved there (save one with td.memmap_({str(prefix)!r})), "
+                                f"or the process that saved it stopped before the end.")
+    try: meta = json.loads(path.read_text())
+    except ValueError as exc: raise ValueError(f"{str(path)!r} is not valid JSON ({exc}): it was not written by memmap_.") from None
+    kind = meta.get("_type") if isinstance(meta, dict) else type(meta).__name__
+    if kind != _TD_TYPE: raise ValueError(f"{str(path)!r} describes a {kind}, not a TensorDict: load_memmap reads TensorDicts saved by memmap_.")
+    return meta
+
+def _load_leaf(prefix: Path, key: str, entry: dict) -> torch.Tensor:
+    "The leaf `key` that `entry` of `prefix/meta.json` describes, mapped to its file."
+    filename, dtype, shape = os.path.join(prefix, _file_key(key) + ".memmap"), _DTYPES.get(entry.get("dtype")), entry.get("shape")
+    if dtype is None or not isinstance(shape, list) or entry.get("is_nested"):
+        raise ValueError(f"{str(prefix / 'meta.json')!r} describes the entry {key!r} as {entry}: expected a dense tensor's dtype and shape.")
+    if math.prod(shape) == 0 and not os.path.exists(filename): return torch.empty(shape, dtype=dtype)  # no bytes, no file
+    return MemmapTensor(filename, dtype, shape).as_tensor()  # checks the size; meta.json has given dtype and shape
+
+@patch(cls_method=True)
+def load_memmap(cls: TensorDict, prefix: str | Path) -> TensorDict:
+    "The TensorDict saved under the directory `prefix` (by this library or by tensordict), its leaves mapped to the files; unlocked."
+    prefix = Path(prefix)
+    meta = _read_meta(prefix)
+    entries = {key: cls.load_memmap(prefix / _file_key(key)) if entry.get("type") == "TensorDict" else _load_leaf(prefix, key, entry)
+               for key, entry in meta.items() if isinstance(entry, dict)}
+    device = meta.get("device")
+    return cls(entries, meta.get("shape", []), None if device in (None, "None") else device)
 
 # %% ../../nbs/11_data.tensordict.ipynb #d0ef2832
 @patch

@@ -70,7 +70,11 @@ class TensorDictModule(TensorDictModuleBase):
         if not self.out_keys: raise ValueError("out_keys is empty: name at least one key to write the module's output to.")
 
     def _forward(self, tensordict: TensorDict) -> TensorDict:
-        outputs = self.module(*(tensordict.get(key) for key in self.in_keys))
+        inputs = [tensordict.get(key) for key in self.in_keys]
+        try: outputs = self.module(*inputs)
+        except RuntimeError as exc:  # torch's shape errors name no key: say which entries went in
+            if type(exc) is not RuntimeError: raise
+            raise _call_error(self, inputs, exc) from exc
         if not isinstance(outputs, tuple): outputs = (outputs,)
         if len(outputs) != len(self.out_keys): raise _count_error(self, len(outputs))
         batch_size, k = tensordict.batch_size, tensordict.batch_dims
@@ -84,6 +88,13 @@ class TensorDictModule(TensorDictModuleBase):
         return f"{fn}in_keys={self.in_keys}, out_keys={self.out_keys}"
 
 # %% ../../nbs/13_data.tensordict_module.ipynb #02c8f4f1
+def _call_error(module: TensorDictModule, inputs: list, exc: RuntimeError) -> RuntimeError:
+    "torch's error `exc` from inside the module, prefixed with the entries it was given (keys, shapes, dtypes)."
+    given = ", ".join(f"{key!r}: {list(x.shape)} {str(x.dtype).removeprefix('torch.')}" if isinstance(x, torch.Tensor) else f"{key!r}: {type(x).__name__}"
+                      for key, x in zip(module.in_keys, inputs))
+    name = type(module.module).__name__ if isinstance(module.module, nn.Module) else getattr(module.module, "__name__", "the function")
+    return RuntimeError(f"{name} failed on the entries {{{given}}} read from in_keys {module.in_keys}: {exc}")
+
 def _count_error(module: TensorDictModule, n_outputs: int) -> ValueError:
     "The error for a module that returned a different number of tensors than it has out_keys."
     return ValueError(f"the module returned {n_outputs} tensor(s) but out_keys has {len(module.out_keys)}: {module.out_keys}. "

@@ -213,8 +213,9 @@ def _worker(index: int, create_env_fn: EnvCreator, kwargs: dict, conn, buffers: 
             except Exception as exc: reply = _error_message(exc)
             conn.send_bytes(reply)
         except (EOFError, OSError): break  # the parent closed its end of the pipe, or died mid-command
-        if cmd == b"c": break
-    env.close()
+        if cmd == b"c": return env.close()
+    try: env.close()
+    finally: os._exit(0)  # nobody is listening: skip the interpreter's slow teardown (seconds with torch loaded, on a busy machine)
 
 # %% ../../nbs/26_envs.batched.ipynb #3ea1ea60
 def _check_not_bootstrapping(owner: str):

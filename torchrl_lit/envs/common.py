@@ -36,6 +36,7 @@ def _leaf_spec(name: str, key: str) -> property:
 class EnvBase:
     "An environment that reads and writes TensorDicts; subclasses implement `_reset`, `_step` and `_set_seed`."
     check_actions: bool = True  # `step` raises on a NaN, out-of-range or not-one-hot action; set False on an env to skip the check
+    _checks_action_values: bool = True  # False in wrappers whose inner env checks the values it is finally given (TransformedEnv)
     def __init__(self,
                  device: str | torch.device | None = None, # where the env's tensors live (default: the CPU)
                  batch_size: torch.Size | tuple = (), # `(N,)` for N sub-environments stepped together
@@ -166,7 +167,7 @@ def _check_step_input(self: EnvBase, td: TensorDict):
         if isinstance(value, torch.Tensor) and value.shape != spec.shape:
             raise ValueError(f"the action {key!r} has shape {tuple(value.shape)}, the env's spec {spec} needs {tuple(spec.shape)}: "
                              "make the policy write one action of that shape per sub-env")
-        if self.check_actions and isinstance(value, torch.Tensor) and (why := _action_problem(spec, value)) is not None:
+        if self.check_actions and self._checks_action_values and isinstance(value, torch.Tensor) and (why := _action_problem(spec, value)) is not None:
             raise ValueError(f"the action {key!r} does not fit the env's spec {spec!r}: {why}. Make the policy write a valid action "
                              "(spec.project(x) maps scores to one), or set env.check_actions = False to step anyway")
 

@@ -638,6 +638,16 @@ class TransformedEnv(EnvBase):
         self._specs = _spec_walk(env, transform)
         transform._set_container(self)
 
+    _checks_action_values = False  # the base env checks the action values, after the inverse transforms (a clip, a rescale)
+
+    @property
+    def check_actions(self) -> bool:
+        "Whether `step` refuses invalid action values: the base env's flag, since the base env is where values are checked."
+        return self.base_env.check_actions
+
+    @check_actions.setter
+    def check_actions(self, value: bool): self.base_env.check_actions = value
+
     @property
     def transform(self) -> Transform:
         "The transform (often a `Compose`) applied to the base env."

@@ -172,6 +172,54 @@ def check_discounted_return(answer) -> bool:
     return compare_functions(answer, _discounted_return, cases)
 
 
+# %% ../../nbs/03_presets.ipynb #bc92b83d
+@exercise("presets.eps_end_frame", chapter="03_presets",
+          statement="Find the frame at which the dqn.CartPole-v1 preset's epsilon schedule reaches eps_end.")
+def check_eps_end_frame(answer) -> bool:
+    "The linear schedule reaches eps_end at t = exploration_fraction * total_frames of the packaged preset."
+    from torchrl_lit.presets import load_preset
+    p = load_preset("dqn.CartPole-v1")
+    expected = p["exploration_fraction"] * p["total_frames"]
+    if (why := difference(expected, answer, atol=0.5)) is None: return True
+    print(f"frame {answer!r} is off ({why}). Set eps_init - (eps_init - eps_end) t / (f T) equal to eps_end and solve for t.")
+    return False
+
+# %% ../../nbs/03_presets.ipynb #1106851b
+@exercise("presets.local_override", chapter="03_presets",
+          statement="Write a ./settings.ini that changes lr and batch_size of dqn.CartPole-v1 and nothing else.")
+def check_local_override(answer) -> bool:
+    "Read every preset with `answer` as ./settings.ini; only dqn.CartPole-v1's lr and batch_size may differ from the package."
+    import tempfile
+    from pathlib import Path
+    from torchrl_lit.presets import load_preset, preset_names
+    if not isinstance(answer, str):
+        print(f"expected the text of a settings.ini file (a str), got {type(answer).__name__}")
+        return False
+    with tempfile.TemporaryDirectory() as d:
+        Path(d, "settings.ini").write_text(answer)
+        if (extra := sorted(set(preset_names(d)) - set(preset_names()))):
+            print(f"your file adds presets {extra}: override the existing section instead")
+            return False
+        for name in preset_names():
+            expected = load_preset(name) | ({"lr": 1e-4, "batch_size": 128} if name == "dqn.CartPole-v1" else {})
+            if (why := difference(expected, load_preset(name, cwd=d))) is not None:
+                print(f"preset {name!r} with your file: {why}")
+                return False
+    return True
+
+# %% ../../nbs/03_presets.ipynb #0a341d9b
+@exercise("presets.misspelt_key", chapter="03_presets",
+          statement="Ask config_from_preset for DQNConfig with a misspelt key and read the error message.")
+def check_misspelt_key(answer) -> bool:
+    "The message must be the one `config_from_preset` raises for `learning_rate=1e-3`."
+    from torchrl_lit.presets import config_from_preset
+    from torchrl_lit.algorithms.dqn import DQNConfig
+    try: config_from_preset(DQNConfig, "dqn.CartPole-v1", learning_rate=1e-3)
+    except KeyError as e: expected = e.args[0]
+    if answer == expected: return True
+    print(f"that is not the message this call raises; make the call exactly as stated and store e.args[0]. You gave:\n  {answer!r}")
+    return False
+
 # %% ../../nbs/10_data.memmap.ipynb #b9a2d8d6
 @exercise("memmap.file_size", chapter="10_data.memmap",
           statement="Predict the file size of a memory-mapped buffer of 100 stacked Atari frames, in uint8 and in float32.")
@@ -303,6 +351,59 @@ def check_missing_key(answer) -> bool:
     except KeyError as e: expected = [e.args[0], str(e)]
     if answer in expected: return True
     print(f"that is not the message this call raises. You gave:\n  {answer!r}")
+    return False
+
+# %% ../../nbs/14_data.replay_buffers.ipynb #b14e0d03
+@exercise("replay_buffers.sequence_priority", chapter="14_data.replay_buffers",
+          statement="Predict the draw probability and importance weight of a row after a per-step priority update reduced by its mean.")
+def check_sequence_priority(answer) -> bool:
+    "Update a sampler with per-step priorities, then compare (P(row 1), weight of row 1) with the predicted pair."
+    from torchrl_lit.data.replay_buffers import PrioritizedSampler
+    sampler = PrioritizedSampler(4, alpha=1.0, beta=0.5, eps=0.0, reduction="mean")
+    sampler.extend(torch.arange(4))
+    sampler.update_priority(torch.arange(4), torch.tensor([[1.0, 2.0], [4.0, 0.0], [1.0, 1.0], [0.5, 8.0]]))
+    leaves = sampler._sum_tree.leaves  # p_i^alpha
+    with torch.random.fork_rng():
+        torch.manual_seed(0)
+        index, info = sampler.sample(list(range(4)), 2000)
+    expected = (float(leaves[1] / leaves.sum()), float(info["_weight"][index == 1][0]))
+    got = tuple(float(x) for x in answer)
+    if (why := difference(expected, got, atol=1e-3, rtol=1e-3)) is None: return True
+    print(f"your pair {got}: {why}. Reduce each row's steps first, then P(i) = p_i^alpha / sum_k p_k^alpha "
+          "and w_i = (p_i^alpha / min_k p_k^alpha)^-beta.")
+    return False
+
+# %% ../../nbs/14_data.replay_buffers.ipynb #b14e0e03
+def _replay_exercise_starts(done, slice_len):
+    "The start rows `SliceSampler` allows on a storage holding these end flags."
+    from torchrl_lit.data.replay_buffers import LazyTensorStorage, SliceSampler
+    from torchrl_lit.data.tensordict import TensorDict
+    storage = LazyTensorStorage(len(done) + 1)  # one spare row: the storage has not wrapped
+    storage.set(slice(0, len(done)), TensorDict({"next": {"done": done[:, None]}}, [len(done)]))
+    return SliceSampler(slice_len=slice_len)._valid_starts(storage, slice_len)
+
+@exercise("replay_buffers.slice_starts", chapter="14_data.replay_buffers",
+          statement="Write the rows where a slice of L steps inside one episode may start, from the end flags.")
+def check_slice_starts(answer) -> bool:
+    "Compare `answer(done, slice_len)` with SliceSampler's starts: episodes shorter than L, ends at the last row, one long episode."
+    g = torch.Generator().manual_seed(0)
+    flags = lambda *rows: torch.tensor(rows, dtype=torch.bool)
+    cases = [(flags(0, 0, 1, 0, 0, 0, 0, 1, 0, 1), 3), (flags(0, 0, 0, 0, 0), 2), (flags(1, 1, 1), 1), (flags(1, 1, 1), 2)]
+    cases += [(torch.rand(60, generator=g) < p, L) for p, L in ((0.1, 5), (0.3, 2), (0.05, 12))]
+    return compare_functions(answer, _replay_exercise_starts, cases)
+
+# %% ../../nbs/14_data.replay_buffers.ipynb #b14e0f03
+@exercise("replay_buffers.index_error", chapter="14_data.replay_buffers",
+          statement="Read a storage row beyond the filled ones and read the error.")
+def check_index_error(answer) -> bool:
+    "The message must be the one a LazyTensorStorage(10) holding 3 items raises for storage[5]."
+    from torchrl_lit.data.replay_buffers import LazyTensorStorage
+    storage = LazyTensorStorage(10)
+    storage.set(slice(0, 3), torch.arange(3.))
+    try: storage[5]; expected = "(no error)"
+    except IndexError as e: expected = str(e)
+    if str(answer) == expected: return True
+    print(f"that is not the message this read raises. You gave:\n  {answer!r}")
     return False
 
 # %% ../../nbs/20_envs.utils.ipynb #481117e1
@@ -726,6 +827,61 @@ def check_meta_random_mdp_return(answer) -> bool:
         print(f"2,000 simulated trials give {simulated:.2f} on average; you predicted {answer:.2f}")
         return False
     return True
+
+# %% ../../nbs/28_envs.model_based.ipynb #b3aebfa9
+def _small_dreamer_env(batch_size, state_dim=4, rnn_hidden_dim=8):
+    "A small untrained world model as a `DreamerEnv` (3 observations, 1 action in [-2, 2]) and a deterministic policy on it."
+    from torch import nn
+    from torchrl_lit.data.specs import Bounded
+    from torchrl_lit.data.tensordict_module import TensorDictModule
+    from torchrl_lit.envs.model_based import DreamerEnv
+    from torchrl_lit.modules.world_models import make_world_model
+    class LatentPolicy(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.linear = nn.Linear(state_dim + rnn_hidden_dim, 1)
+        def forward(self, state, belief): return 2 * torch.tanh(self.linear(torch.cat([state, belief], -1)))
+    spec = Bounded(-2., 2., (1,))
+    wm = make_world_model(3, spec, state_dim=state_dim, rnn_hidden_dim=rnn_hidden_dim, hidden_dim=16, embedding_dim=8)
+    return DreamerEnv(wm, spec, batch_size=batch_size), TensorDictModule(LatentPolicy(), ["state", "belief"], ["action"])
+
+@exercise("model_based.imagine_by_hand", chapter="28_envs.model_based",
+          statement="Write the imagination loop of a DreamerEnv by hand (reset, policy, step, step_mdp) and return its rewards.")
+def check_imagine_by_hand(answer) -> bool:
+    "Compare `answer` with `env.rollout(..., auto_reset=False)` under the same seed, for one and several batch dims, horizon 1 included."
+    from torchrl_lit.data.tensordict import TensorDict
+    if not callable(answer):
+        print(f"expected a function, got {type(answer).__name__}")
+        return False
+    torch.manual_seed(0)
+    for batch_size, horizon in (((5,), 4), ((5,), 1), ((2, 3), 3)):
+        env, policy = _small_dreamer_env(batch_size)
+        start = TensorDict({"state": torch.randn(*batch_size, 4), "belief": torch.randn(*batch_size, 8)}, batch_size)
+        with torch.no_grad():
+            torch.manual_seed(1)
+            expected = env.rollout(horizon, policy, auto_reset=False, tensordict=env.reset(start.clone()))["next", "reward"]
+            torch.manual_seed(1)
+            got = answer(env, policy, start.clone(), horizon)
+        if (why := difference(expected, got)) is not None:
+            print(f"batch_size {batch_size}, horizon {horizon}: {why}")
+            return False
+    return True
+
+# %% ../../nbs/28_envs.model_based.ipynb #4fa46bcc
+@exercise("model_based.rollout_shapes", chapter="28_envs.model_based",
+          statement="Predict the shapes of the model states, reward and continue entries of an imagined rollout.")
+def check_rollout_shapes(answer) -> bool:
+    "Roll out a DreamerEnv of batch (2, 3) with S = 8, H = 32 for 4 steps and compare its shapes with the predicted ones."
+    env, _ = _small_dreamer_env((2, 3), state_dim=8, rnn_hidden_dim=32)
+    with torch.no_grad(): td = env.rollout(4)
+    keys = ["state", ("next", "belief"), ("next", "reward"), ("next", "continue")]
+    expected = {k: tuple(td[k].shape) for k in keys}
+    if not isinstance(answer, dict):
+        print(f"expected a dict from the keys {keys} to shapes, got {type(answer).__name__}")
+        return False
+    if (why := difference(expected, {k: tuple(v) for k, v in answer.items()})) is None: return True
+    print(f"{why}. The batch dims come first, then time, then the entry's own dims (a reward has a trailing 1).")
+    return False
 
 # %% ../../nbs/30_collectors.sync.ipynb #1b23ae57
 @exercise("collector.traj_ids", chapter="30_collectors.sync",
@@ -1603,6 +1759,57 @@ def check_on_policy_lambda(lmbda) -> bool:
     ok = torch.allclose(vtrace, td, atol=1e-5)
     if not ok: print(f"with λ={lmbda}: the largest difference between V-trace and TD(λ) is {float((vtrace - td).abs().max()):.4f}")
     return ok
+
+# %% ../../nbs/76_algorithms.dreamer.ipynb #d020d2f6
+@exercise("dreamer_agent.dreams_per_step", chapter="76_algorithms.dreamer",
+          statement="Count the imagined transitions per real agent step of the dreamer.cartpole-balance preset.")
+def check_dreams_per_step(answer) -> bool:
+    "Gradient steps per agent step (the train ratio) times B * T starts times H imagined steps, from the preset's config."
+    from torchrl_lit.algorithms.dreamer import DreamerConfig
+    cfg = DreamerConfig.from_preset("dreamer.cartpole-balance")
+    expected = cfg.train_ratio * cfg.batch_size * cfg.batch_length * cfg.imagination_horizon
+    if (why := difference(expected, answer)) is None: return True
+    print(f"{why}. Per real step: optim_steps_per_batch / frames_per_batch gradient steps, each imagining "
+          "batch_size * batch_length starts for imagination_horizon steps.")
+    return False
+
+# %% ../../nbs/76_algorithms.dreamer.ipynb #2f59480d
+@exercise("dreamer_agent.action_repeat_error", chapter="76_algorithms.dreamer",
+          statement="Create a DreamerConfig for a gymnasium task with action_repeat 2 and read the error message.")
+def check_action_repeat_error(answer) -> bool:
+    "The message must be the one `DreamerConfig(env_name='Pendulum-v1')` raises."
+    from torchrl_lit.algorithms.dreamer import DreamerConfig
+    try: DreamerConfig(env_name="Pendulum-v1")
+    except ValueError as e: expected = str(e)
+    if answer == expected: return True
+    print(f"that is not the message this call raises; make the call exactly as stated. You gave:\n  {answer!r}")
+    return False
+
+# %% ../../nbs/76_algorithms.dreamer.ipynb #443b39b5
+@exercise("dreamer_agent.model_sees_ahead", chapter="76_algorithms.dreamer",
+          statement="Train a Pendulum-v1 world model whose 5-step open-loop prediction beats a constant guess by 2x.")
+def check_model_sees_ahead(answer) -> bool:
+    "Open-loop prediction on three held-out random-action episodes (10 observed steps, then 5 imagined ones) against the episodes' mean."
+    from torchrl_lit.algorithms.dreamer import DreamerConfig, _make_env, open_loop_prediction
+    from torchrl_lit.envs.utils import RandomPolicy
+    from torchrl_lit.modules.world_models import WorldModel
+    if not isinstance(answer, WorldModel):
+        print(f"expected a WorldModel, got {type(answer).__name__}")
+        return False
+    env = _make_env(DreamerConfig(env_name="Pendulum-v1", action_repeat=1))
+    errors, guesses = [], []
+    for i in range(3):
+        env.set_seed(1000 + i)
+        torch.manual_seed(i)
+        episode = env.rollout(80, RandomPolicy(env.action_spec))
+        predicted = open_loop_prediction(answer, episode, env.action_spec, context=10)
+        real = episode["next", "observation"][10:]  # [70, 3]: the steps after the context
+        errors.append((predicted["next", "reco_observation"] - real)[:5].abs().mean())  # the first 5 imagined steps
+        guesses.append((real - real.mean(0))[:5].abs().mean())  # the best constant guess for the rest of the episode
+    error, guess = float(sum(errors) / 3), float(sum(guesses) / 3)
+    if error < 0.5 * guess: return True
+    print(f"mean absolute error of the imagined steps {error:.3f}, constant guess {guess:.3f}: the bar is {0.5 * guess:.3f}. Train longer.")
+    return False
 
 # %% ../../nbs/77_algorithms.rl2.ipynb #08ac3b30
 def _rl2_observation_reference(observation, previous_action, previous_reward, previous_done, num_actions):

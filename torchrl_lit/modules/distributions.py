@@ -11,6 +11,7 @@ import torch.nn.functional as F
 from fastcore.basics import patch
 from torch import nn, distributions as D
 from torch.distributions import constraints
+from torch.distributions.utils import lazy_property, probs_to_logits
 
 # %% auto #0
 __all__ = ['NormalParamExtractor', 'TanhNormal', 'TruncatedNormal', 'IndependentNormal', 'Delta', 'TanhDelta',
@@ -330,20 +331,40 @@ class TanhDelta(Delta):
 # %% ../../nbs/41_modules.distributions.ipynb #1b5202f6
 class OneHotCategorical(D.OneHotCategorical):
     "A categorical over one-hot vectors `[*B, n]`, with a one-hot `mode` and an opt-in straight-through `rsample`."
-    straight_through = False
+    straight_through, _last = False, None  # _last: (the one-hot sample just drawn, its indices), for log_prob
     def __init__(self,
                  logits: torch.Tensor | None = None, # unnormalised log-probabilities, [*B, n]
                  probs: torch.Tensor | None = None, # or probabilities, [*B, n]
                  straight_through: bool = False, # rsample = one-hot sample + probs - probs.detach()
                 ):
-        super().__init__(probs=probs, logits=logits)
-        self.straight_through = straight_through
+        self._categorical = Categorical(logits=logits, probs=probs)  # validates its parameters
+        D.Distribution.__init__(self, self._categorical.batch_shape, self._categorical.param_shape[-1:], validate_args=False)
+        self._validate_args, self.straight_through = D.Distribution._validate_args, straight_through
 
     @property
     def has_rsample(self) -> bool: return self.straight_through
 
     @property
+    def mode(self) -> torch.Tensor:
+        "The one-hot argmax `[*B, n]`, in the parameters' dtype."
+        return F.one_hot(self._categorical.mode, self._categorical._num_events).to(self._categorical._param)
+
+    @property
     def deterministic_sample(self) -> torch.Tensor: return self.mode
+
+    def sample(self, sample_shape: torch.Size = torch.Size()) -> torch.Tensor:
+        "One-hot samples `[*sample_shape, *B, n]`, in the parameters' dtype."
+        index = self._categorical.sample(sample_shape)
+        value = F.one_hot(index, self._categorical._num_events).to(self._categorical._param)
+        self._last = (value, index)
+        return value
+
+    def log_prob(self, value: torch.Tensor # one-hot actions [*S, *B, n]
+                ) -> torch.Tensor:
+        "$\\log\\pi$ of one-hot actions -> `[*S, *B]`; for the sample just drawn, without recomputing its index."
+        if self._validate_args: self._validate_sample(value)
+        index = self._last[1] if self._last is not None and value is self._last[0] else value.argmax(-1)
+        return self._categorical.log_prob(index)
 
     def rsample(self, sample_shape: torch.Size = torch.Size()) -> torch.Tensor:
         "A one-hot sample whose gradient is that of `probs` (straight-through); needs straight_through=True."
@@ -359,17 +380,68 @@ class OneHotCategorical(D.OneHotCategorical):
         return new
 
 # %% ../../nbs/41_modules.distributions.ipynb #ce47fb35
+def _sample_index(probs: torch.Tensor # probabilities [*B, n] (rows sum to 1)
+                 ) -> torch.Tensor:
+    "One index per row `[*B]`: $\\arg\\max_k \\pi_k / q_k$ with $q_k \\sim \\mathrm{Exp}(1)$, the draw `torch.multinomial(probs, 1)` makes, without its checks."
+    return (probs / torch.empty_like(probs).exponential_()).argmax(-1)
+
 class Categorical(D.Categorical):
-    "A categorical over indices `[*B]` in 0..n-1, with `deterministic_sample` = the argmax index."
+    "A categorical over indices `[*B]` in 0..n-1, with `deterministic_sample` = the argmax index; logits are normalised only when needed."
     def __init__(self,
                  logits: torch.Tensor | None = None, # unnormalised log-probabilities, [*B, n]
                  probs: torch.Tensor | None = None, # or probabilities, [*B, n]
                 ):
-        super().__init__(probs=probs, logits=logits)
+        if logits is None or probs is not None:
+            super().__init__(probs=probs, logits=logits); return
+        if logits.dim() < 1:
+            raise ValueError(f"Categorical's logits need a last dim of n classes ([*B, n]), received shape {tuple(logits.shape)}")
+        if D.Distribution._validate_args and not (logits < math.inf).all():
+            where = (~(logits < math.inf)).nonzero()[0].tolist()
+            raise ValueError(f"Categorical needs logits that are not NaN or +inf (-inf rules an action out), received "
+                             f"{logits[tuple(where)].item()} at index {where} of logits of shape {tuple(logits.shape)}")
+        self._raw_logits = self._param = logits
+        self._num_events = logits.shape[-1]
+        D.Distribution.__init__(self, logits.shape[:-1], validate_args=False)
+        self._validate_args = D.Distribution._validate_args
+
+    @lazy_property
+    def logits(self) -> torch.Tensor:
+        "Normalised log-probabilities `[*B, n]`, computed on first use."
+        return self._raw_logits.log_softmax(-1) if "_raw_logits" in self.__dict__ else probs_to_logits(self.probs)
+
+    @lazy_property
+    def probs(self) -> torch.Tensor:
+        "Probabilities `[*B, n]`, computed on first use."
+        return self._raw_logits.softmax(-1)
+
+    @property
+    def mode(self) -> torch.Tensor:
+        "The most likely index `[*B]`."
+        return self._param.argmax(-1)
 
     @property
     def deterministic_sample(self) -> torch.Tensor: return self.mode
 
+    def sample(self, sample_shape: torch.Size = torch.Size()) -> torch.Tensor:
+        "Indices `[*sample_shape, *B]`; the same draws as `torch.distributions.Categorical` for the same seed."
+        if len(sample_shape): return super().sample(sample_shape)
+        probs = self.probs  # computed outside no_grad: cached with its graph, for entropy and the straight-through sample
+        with torch.no_grad(): return _sample_index(probs)
+
+    def log_prob(self, value: torch.Tensor # indices [*S, *B]
+                ) -> torch.Tensor:
+        "$\\log\\pi$ of indices -> `[*S, *B]`."
+        if self._validate_args: self._validate_sample(value)
+        if value.shape != self._batch_shape: return super().log_prob(value)
+        return self.logits.gather(-1, value.long().unsqueeze(-1)).squeeze(-1)
+
     def expand(self, batch_shape: torch.Size, _instance=None) -> Categorical:
         "This distribution with its batch dims expanded to `batch_shape`."
-        return super().expand(batch_shape, _instance or type(self).__new__(type(self)))
+        new = _instance or type(self).__new__(type(self))
+        if "_raw_logits" not in self.__dict__: return super().expand(batch_shape, new)
+        batch_shape = torch.Size(batch_shape)
+        new._raw_logits = new._param = self._raw_logits.expand(batch_shape + (self._num_events,))
+        new._num_events = self._num_events
+        D.Distribution.__init__(new, batch_shape, validate_args=False)
+        new._validate_args = self._validate_args
+        return new

@@ -248,6 +248,31 @@ class ImpalaNet(nn.Module):
         return self.policy(features), self.value(features)
 
 # %% ../../nbs/40_modules.models.ipynb #5f35ac6f
+def _segment_starts(is_init: torch.Tensor, # (N, T) bool: where an episode starts
+                   ) -> list[int]:
+    "The times at which the LSTM restarts from a (partly) zeroed state: 0 and every t where some row starts an episode."
+    return [0] + (torch.nonzero(is_init[:, 1:].any(0)).flatten() + 1).tolist()
+
+def _cell_states(weights: list[torch.Tensor], # w_ih, w_hh, b_ih, b_hh of one layer
+                 x: torch.Tensor, # (N, S, n_in): the layer's inputs over a segment
+                 h0: torch.Tensor, c0: torch.Tensor, # (N, H): the state before the segment
+                 y: torch.Tensor, # (N, S, H): the layer's outputs h_1..h_S
+                 c_last: torch.Tensor, # (N, H): c_S from the fused call
+                ) -> torch.Tensor: # (N, S, H)
+    "The cell state after each step of a segment: recomputed without gradient from the gates (h_{t-1} is known), the last one the fused call's."
+    S, H = x.shape[1], c_last.shape[-1]
+    if S == 1: return c_last.unsqueeze(1)
+    with torch.no_grad():
+        h_prev = torch.cat([h0.unsqueeze(1), y[:, :S - 2]], 1)  # (N, S-1, H): the h that steps 0..S-2 read
+        w_ih, w_hh, b_ih, b_hh = (w[:3 * H] for w in weights)  # PyTorch's gate order is (i, f, g, o): o is not needed
+        gates = torch.addmm(b_ih + b_hh, x[:, :S - 1].reshape(-1, x.shape[-1]), w_ih.t()).addmm_(h_prev.reshape(-1, H), w_hh.t())
+        i, f, g = gates.view(-1, S - 1, 3 * H).transpose(0, 1).chunk(3, -1)  # (S-1, N, H) each
+        f, u = f.sigmoid(), i.sigmoid_().mul_(g.tanh())  # c_t = f_t c_{t-1} + u_t
+        cs, c = torch.empty_like(u), c0
+        for u_t, f_t, out in zip(u.unbind(0), f.unbind(0), cs.unbind(0)): c = torch.addcmul(u_t, f_t, c, out=out)
+    return torch.cat([cs.transpose(0, 1), c_last.unsqueeze(1)], 1)
+
+# %% ../../nbs/40_modules.models.ipynb #70c3fbe2
 class LSTMNet(nn.Module):
     "An LSTM on tensors: `(x, h, c, is_init) -> (y, h_next, c_next)`, zeroing the state where `is_init`."
     def __init__(self,
@@ -262,17 +287,29 @@ class LSTMNet(nn.Module):
         if not self.recurrent_mode: x, h, c, is_init = x.unsqueeze(-2), h.unsqueeze(-3), c.unsqueeze(-3), is_init.unsqueeze(-2)  # T = 1
         *batch, T, n_in = x.shape
         L, H = self.lstm.num_layers, self.lstm.hidden_size
-        x, keep = x.reshape(-1, T, n_in), (~is_init.reshape(-1, T)).to(x.dtype)  # (N, T, n_in), (N, T)
+        x, init = x.reshape(-1, T, n_in), is_init.reshape(-1, T)  # (N, T, n_in), (N, T)
         state = [s.reshape(-1, T, L, H)[:, 0].transpose(0, 1) for s in (h, c)]  # the state before t = 0: (L, N, H)
+        starts = _segment_starts(init)
         ys, hs, cs = [], [], []
-        for t in range(T):
-            mask = keep[:, t].view(1, -1, 1)  # zero the state of the sequences that start here
-            y, (h_t, c_t) = self.lstm(x[:, t:t + 1], (state[0] * mask, state[1] * mask))
-            state = [h_t, c_t]
-            ys.append(y); hs.append(h_t); cs.append(c_t)
+        for start, end in zip(starts, starts[1:] + [T]):
+            keep = (~init[:, start]).to(x.dtype).view(1, -1, 1)  # zero the state of the rows that start an episode here
+            y, h_seg, c_seg, state = self._segment(x[:, start:end], state[0] * keep, state[1] * keep)
+            ys.append(y); hs.append(h_seg); cs.append(c_seg)
         y = torch.cat(ys, 1).reshape(*batch, T, H)  # (N, T, H) -> (*B, T, H)
-        h, c = (torch.stack(s, 1).permute(2, 1, 0, 3).reshape(*batch, T, L, H) for s in (hs, cs))  # T x (L, N, H) -> (*B, T, L, H)
+        h, c = (torch.cat(s, 1).reshape(*batch, T, L, H) for s in (hs, cs))  # (N, T, L, H) -> (*B, T, L, H)
         return (y, h, c) if self.recurrent_mode else (y.squeeze(-2), h.squeeze(-3), c.squeeze(-3))
+
+    def _segment(self, x: torch.Tensor, h0: torch.Tensor, c0: torch.Tensor):
+        "Run a segment `(N, S, n_in)` with no reset inside from `(h0, c0)` `(L, N, H)`: one fused call per layer; `(y, h, c, last state)`."
+        hs, cs, last_h, last_c = [], [], [], []
+        for l in range(self.lstm.num_layers):  # layer l reads the outputs of layer l - 1
+            w = [getattr(self.lstm, f"{name}_l{l}") for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")]
+            if self.lstm.num_layers == 1: y, (h_n, c_n) = self.lstm(x, (h0, c0))  # nn.LSTM itself (on a GPU it keeps cuDNN's packed weights)
+            else: y, h_n, c_n = torch.lstm(x, (h0[l:l + 1], c0[l:l + 1]), w, True, 1, 0.0, self.training, False, True)  # nn.LSTM's op, layer l alone
+            hs.append(y); cs.append(_cell_states(w, x, h0[l], c0[l], y, c_n[0]))
+            last_h.append(h_n); last_c.append(c_n)
+            x = y
+        return y, torch.stack(hs, 2), torch.stack(cs, 2), [torch.cat(last_h), torch.cat(last_c)]  # (N, S, H), 2 x (N, S, L, H), 2 x (L, N, H)
 
 # %% ../../nbs/40_modules.models.ipynb #bc12d497
 class LSTMModule(TensorDictModule):
@@ -283,16 +320,18 @@ class LSTMModule(TensorDictModule):
                  in_key: str | tuple, # the entry read, e.g. 'embed'
                  out_key: str | tuple, # the entry written, e.g. 'features'
                  num_layers: int = 1, # stacked LSTM layers
-                 recurrent_mode: bool = False): # TensorDicts are trajectories [*B, T] (True) or single steps [*B] (False)
+                 recurrent_mode: bool = False, # TensorDicts are trajectories [*B, T] (True) or single steps [*B] (False)
+                 state_key: str = "recurrent_state", # the state lives in f"{state_key}_h" and f"{state_key}_c" (two LSTMs need two names)
+                ):
+        self.state_keys = (f"{state_key}_h", f"{state_key}_c")
         super().__init__(LSTMNet(input_size, hidden_size, num_layers, recurrent_mode),
-                         in_keys=[in_key, "recurrent_state_h", "recurrent_state_c", "is_init"],
-                         out_keys=[out_key, ("next", "recurrent_state_h"), ("next", "recurrent_state_c")])
+                         in_keys=[in_key, *self.state_keys, "is_init"], out_keys=[out_key, *(("next", key) for key in self.state_keys)])
 
     def forward(self, tensordict: TensorDict, tensordict_out: TensorDict | None = None) -> TensorDict:
         "Write zero states (and `is_init=False`) where they are missing, then run the LSTM."
         lstm, batch_size = self.module.lstm, tensordict.batch_size
         zeros = lambda *shape, **kw: torch.zeros(*batch_size, *shape, device=lstm.weight_hh_l0.device, **kw)
-        for key in ("recurrent_state_h", "recurrent_state_c"):
+        for key in self.state_keys:
             if key not in tensordict: tensordict.set(key, zeros(lstm.num_layers, lstm.hidden_size))
         if "is_init" not in tensordict: tensordict.set("is_init", zeros(1, dtype=torch.bool))
         return super().forward(tensordict, tensordict_out)
@@ -300,6 +339,6 @@ class LSTMModule(TensorDictModule):
     def set_recurrent_mode(self, mode: bool = True) -> LSTMModule:
         "A module sharing this one's LSTM weights, in recurrent (True: `[*B, T]` trajectories) or step (False) mode."
         lstm = self.module.lstm
-        out = LSTMModule(lstm.input_size, lstm.hidden_size, self.in_keys[0], self.out_keys[0], lstm.num_layers, mode)
+        out = LSTMModule(lstm.input_size, lstm.hidden_size, self.in_keys[0], self.out_keys[0], lstm.num_layers, mode, self.state_keys[0][:-2])
         out.module.lstm = lstm
         return out
