@@ -1338,6 +1338,8 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                            'torchrl_lit.envs.libs.gym._loop': ('envs.libs.gym.html#_loop', 'torchrl_lit/envs/libs/gym.py'),
                                            'torchrl_lit.envs.libs.gym._obs_to_torch': ( 'envs.libs.gym.html#_obs_to_torch',
                                                                                         'torchrl_lit/envs/libs/gym.py'),
+                                           'torchrl_lit.envs.libs.gym._offscreen_sdl': ( 'envs.libs.gym.html#_offscreen_sdl',
+                                                                                         'torchrl_lit/envs/libs/gym.py'),
                                            'torchrl_lit.envs.libs.gym._reset': ( 'envs.libs.gym.html#_reset',
                                                                                  'torchrl_lit/envs/libs/gym.py'),
                                            'torchrl_lit.envs.libs.gym._rollout_gym': ( 'envs.libs.gym.html#_rollout_gym',

@@ -4,6 +4,7 @@
 
 # %% ../../../nbs/22_envs.libs.gym.ipynb #de056950
 from __future__ import annotations
+import os
 from typing import Callable
 import numpy as np
 import torch
@@ -138,6 +139,10 @@ GymWrapper._gym_out, GymWrapper._reset, GymWrapper._step, GymWrapper._set_seed =
 GymWrapper._close = lambda self: self._env.close()
 
 # %% ../../../nbs/22_envs.libs.gym.ipynb #bba9843f
+def _offscreen_sdl():
+    "On a machine without a display, let pygame (classic-control rendering) draw off-screen instead of printing SDL's XDG_RUNTIME_DIR error."
+    if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")): os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+
 class GymEnv(GymWrapper):
     "A gymnasium env made by name (`num_envs=N`: a vector env with `batch_size=[N]`)."
     def __init__(self,
@@ -152,6 +157,7 @@ class GymEnv(GymWrapper):
         if num_envs is not None and (isinstance(num_envs, bool) or not isinstance(num_envs, int) or num_envs < 1):
             raise ValueError(f"num_envs must be a positive int (a vector env of that many copies) or None (one env), received {num_envs!r}")
         if from_pixels: kwargs.setdefault("render_mode", "rgb_array")
+        if kwargs.get("render_mode") == "rgb_array": _offscreen_sdl()
         env = gym.make(env_name, **kwargs) if num_envs is None else gym.make_vec(
             env_name, num_envs, vectorization_mode="sync", vector_kwargs={"autoreset_mode": AutoresetMode.DISABLED}, **kwargs)
         self.env_name = env_name
