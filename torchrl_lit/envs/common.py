@@ -263,7 +263,7 @@ def check_env_specs(env: EnvBase, # the environment to check
         step = env.rand_step(td)
         for key, spec in expected.items():
             value = step.get(key, None)
-            if key in problems: continue
+            if key in problems or spec is None: continue  # a None spec is a placeholder: any value, or none
             if value is None: problems[key] = f"missing at step {t} (its spec: {spec!r}); write it in _reset/_step or remove it from the spec"
             elif (why := spec._mismatch(value, env.batch_size)) is not None: problems[key] = f"at step {t}: value does not fit {spec!r}: {why}"
         for key in step.keys(include_nested=True, leaves_only=True):

@@ -223,7 +223,7 @@ class DoubleToFloat(Transform):
         return td
 
     def _transform_entries(self, spec: Composite) -> Composite:
-        keys = self.in_keys or [k for k, s in spec.items(True, True) if s.dtype == torch.float64]
+        keys = self.in_keys or [k for k, s in spec.items(True, True) if s is not None and s.dtype == torch.float64]  # None: a placeholder
         for key in keys:
             if key in spec: spec[key] = self._transform_spec(spec[key])
         return spec
