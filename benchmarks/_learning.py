@@ -5,6 +5,7 @@ import time
 from pathlib import Path
 from typing import Callable
 
+from torchrl_lit.presets import _parse_value
 from torchrl_lit.trainers import Evaluator, read_metrics
 
 EVAL_SECONDS = [0.0]  # time spent in our evaluations, summed by the wrapper below
@@ -35,3 +36,13 @@ def timed_run(train: Callable, cfg, run_dir: Path) -> tuple[dict, object]:
     m = read_metrics(result.metrics)
     evals = [(int(f), v) for f, v in zip(m["frames"], m["eval_return"]) if v == v]
     return {"evals": evals, "final": result.final_eval_return, "seconds": seconds, "train_seconds": seconds - EVAL_SECONDS[0]}, result
+
+
+def set_overrides(parser, items: list[str], overrides: dict | None = None) -> dict:
+    "`overrides` plus the `--set KEY=VALUE` arguments `items` (a value is read as a Python literal, else kept as a string)."
+    overrides = dict(overrides or {})
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep: parser.error(f"--set needs KEY=VALUE, received {item!r}")
+        overrides[key] = _parse_value(value)
+    return overrides

@@ -12,13 +12,14 @@ Usage: python benchmarks/learn_ddpg.py [--td3] [--env Pendulum-v1 | cartpole-bal
                                        [--frames N] [--set key=value ...] [--no-sb3]
 """
 from __future__ import annotations
-import argparse, ast, dataclasses, math, os, platform, tempfile, time
+import argparse, dataclasses, math, os, platform, tempfile, time
 
 import torch
 import torch._dynamo  # noqa: F401  loaded before MuJoCo: in .venv-bench (torch 2.14) the other order segfaults in Adam()
 
 from torchrl_lit.algorithms.ddpg import DDPGConfig, train
 from torchrl_lit.trainers import read_metrics
+from _learning import set_overrides
 
 BARS = {"Pendulum-v1": (-250.0, 20_000), "cartpole-balance": (800.0, 100_000)}
 
@@ -93,11 +94,7 @@ def main():
     torch.set_num_threads(1)
     algorithm = "td3" if args.td3 else "ddpg"
     bar, budget = BARS[args.env]
-    overrides = {} if args.frames is None else {"total_frames": args.frames}
-    for item in args.set:
-        key, _, value = item.partition("=")
-        try: overrides[key] = ast.literal_eval(value)
-        except (ValueError, SyntaxError): overrides[key] = value
+    overrides = set_overrides(p, args.set, {} if args.frames is None else {"total_frames": args.frames})
     preset = f"{algorithm}.{args.env}"
     try: base = DDPGConfig.from_preset(preset, **overrides)
     except KeyError as e:

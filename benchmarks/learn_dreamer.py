@@ -13,13 +13,14 @@ Usage: python benchmarks/learn_dreamer.py [--seeds 5] [--first-seed 0] [--frames
        python benchmarks/learn_dreamer.py --from-run RUN_DIR [--out FILE]
 """
 from __future__ import annotations
-import argparse, ast, json, os, statistics, sys, tempfile, time
+import argparse, json, os, statistics, sys, tempfile, time
 from pathlib import Path
 
 import torch
 
 from torchrl_lit.algorithms.dreamer import DreamerConfig, train
 from torchrl_lit.trainers import read_metrics
+from _learning import set_overrides
 
 BAR, PRESET = 800.0, "dreamer.cartpole-balance"
 
@@ -78,11 +79,7 @@ def main(argv=None):
     torch.set_num_threads(1)
     if args.from_run: runs = [Path(r) for r in args.from_run]
     else:
-        overrides = {} if args.frames is None else {"total_frames": args.frames}
-        for item in args.set:
-            key, _, value = item.partition("=")
-            try: overrides[key] = ast.literal_eval(value)
-            except (ValueError, SyntaxError): overrides[key] = value
+        overrides = set_overrides(ap, args.set, {} if args.frames is None else {"total_frames": args.frames})
         root = Path(args.run_root or tempfile.mkdtemp())
         runs = []
         for seed in range(args.first_seed, args.first_seed + args.seeds):

@@ -12,13 +12,13 @@ One torch thread in the learner; each worker sets its own.
 Usage: python benchmarks/learn_impala.py [--seeds 5] [--first-seed 0] [--frames N] [--set KEY=VALUE ...] [--out PATH]
 """
 from __future__ import annotations
-import argparse, ast, statistics, sys, tempfile
+import argparse, statistics, sys, tempfile
 from pathlib import Path
 
 import torch
 
 from torchrl_lit.algorithms.impala import IMPALAConfig, train
-from _learning import first_reaching, timed_run
+from _learning import first_reaching, set_overrides, timed_run
 
 BAR, PRESET = 475.0, "impala.CartPole-v1"
 
@@ -40,12 +40,7 @@ def main(argv=None):
     ap.add_argument("--out", default=str(Path(__file__).parent / "results" / "learn_impala.txt"), help="where the table goes ('-': nowhere)")
     args = ap.parse_args(argv)
     torch.set_num_threads(1)
-    overrides = {} if args.frames is None else {"total_frames": args.frames}
-    for item in args.set:
-        key, sep, value = item.partition("=")
-        if not sep: ap.error(f"--set needs KEY=VALUE, received {item!r}")
-        try: overrides[key] = ast.literal_eval(value)
-        except (ValueError, SyntaxError): overrides[key] = value
+    overrides = set_overrides(ap, args.set, {} if args.frames is None else {"total_frames": args.frames})
     cfg0 = IMPALAConfig.from_preset(PRESET, **overrides)
     lines = []
     def out(line=""):

@@ -17,14 +17,14 @@ Usage: python benchmarks/learn_ppo.py [--env CartPole-v1 | Pendulum-v1 | cartpol
                                       [--first-seed 0] [--frames N] [--eval-interval N] [--no-sb3] [--set KEY=VALUE ...]
 """
 from __future__ import annotations
-import argparse, ast, statistics, sys, tempfile, time
+import argparse, statistics, sys, tempfile, time
 from pathlib import Path
 
 import torch
 import torch._dynamo  # noqa: F401  (before dm_control: in .venv-bench, triton loaded after MuJoCo segfaults; torch.optim imports it lazily)
 
 from torchrl_lit.algorithms.ppo import PPOConfig, train
-from _learning import first_reaching, timed_run
+from _learning import first_reaching, set_overrides, timed_run
 
 BARS = {"CartPole-v1": 475.0, "Pendulum-v1": -200.0, "cartpole-balance": 800.0}  # the continuous ones are reference points
 
@@ -130,12 +130,7 @@ def main(argv=None):
         sb3 = None if args.no_sb3 else stable_baselines3.__version__
     except ImportError:
         sb3 = None
-    overrides = {k: v for k, v in (("total_frames", args.frames), ("eval_interval", args.eval_interval)) if v is not None}
-    for item in args.set:
-        key, sep, value = item.partition("=")
-        if not sep: ap.error(f"--set needs KEY=VALUE, received {item!r}")
-        try: overrides[key] = ast.literal_eval(value)
-        except (ValueError, SyntaxError): overrides[key] = value
+    overrides = set_overrides(ap, args.set, {k: v for k, v in (("total_frames", args.frames), ("eval_interval", args.eval_interval)) if v is not None})
     cfg0 = PPOConfig.from_preset(preset, **overrides)
     print(f"# {preset}{' with ' + ', '.join(args.set) if args.set else ''}: {cfg0.total_frames} frames, bar {bar:g}, evaluation every {cfg0.eval_interval} frames; torch {torch.__version__}, "
           f"SB3 {sb3 or 'not run'}; python {sys.version.split()[0]}; one torch thread", flush=True)

@@ -24,7 +24,7 @@ Usage: python benchmarks/learn_rl2.py [--preset bandit-k5-n10] [--seeds 1] [--fi
        python benchmarks/learn_rl2.py --time-updates [--set KEY=VALUE ...] [--out PATH]
 """
 from __future__ import annotations
-import argparse, ast, cProfile, os, pstats, sys, tempfile, time
+import argparse, cProfile, os, pstats, sys, tempfile, time
 from pathlib import Path
 
 import torch
@@ -35,6 +35,7 @@ from torchrl_lit.modules import ActorValueOperator
 from torchrl_lit.modules.models import LSTMNet
 from torchrl_lit.objectives.ppo import ClipPPOLoss
 from torchrl_lit.trainers import run_training, read_metrics
+from _learning import set_overrides
 
 BARS = {"bandit-k5-n10": 6.6, "bandit-k5-n100": 77.0, "bandit-k10-n100": None, "mdp-n10": 145.0}
 PAPER = {"bandit-k5-n10": "RL2 6.7, Gittins 6.6", "bandit-k5-n100": "RL2 78.7, Gittins 78.3",
@@ -185,12 +186,7 @@ def main(argv=None):
     ap.add_argument("--out", default=None, help="where the results go (default: benchmarks/results/learn_rl2_<preset>.txt; '-': nowhere)")
     args = ap.parse_args(argv)
     torch.set_num_threads(1)
-    overrides = {}
-    for item in args.set:
-        key, sep, value = item.partition("=")
-        if not sep: ap.error(f"--set needs KEY=VALUE, received {item!r}")
-        try: overrides[key] = ast.literal_eval(value)
-        except (ValueError, SyntaxError): overrides[key] = value
+    overrides = set_overrides(ap, args.set, {})
     if args.time_updates: return speed_report(overrides, args.set, args.out or str(Path(__file__).parent / "results" / "learn_rl2_speed.txt"))
     preset, bar = f"rl2.{args.preset}", BARS[args.preset]
     cfg0 = RL2Config.from_preset(preset, **overrides)
