@@ -10,10 +10,10 @@ export NO_MKDOCS_2_WARNING := 1
 export MPLBACKEND := Agg
 export PYTHONHASHSEED := 0
 
-.PHONY: help demo test test-slow test-sync test-clean test-nbs test-py test-docs docs serve-docs bench audit outputs clean
+.PHONY: help demo test test-slow test-sync test-clean test-nbs test-py test-docs docs serve-docs bench audit fidelity outputs clean
 
 help:
-	@echo "make demo | test | test-slow | docs | serve-docs | bench | audit | outputs NB=nbs/xx.ipynb | clean"
+	@echo "make demo | test | test-slow | docs | serve-docs | bench | audit | fidelity | outputs NB=nbs/xx.ipynb | clean"
 
 # The pinned environment: CPU PyTorch and every tool, from constraints.txt.
 $(STAMP): pyproject.toml constraints.txt
@@ -80,7 +80,7 @@ $(BENCH_VENV)/.installed: pyproject.toml
 	$(BENCH_VENV)/bin/python -m pip install -q --upgrade pip
 	$(BENCH_VENV)/bin/python -m pip install -q torch==2.14.1 torchrl==0.14.1 "tensordict>=0.14,<0.15" \
 	    gymnasium==1.4.0 "numpy>=1.24" tqdm cloudpickle matplotlib fastcore \
-	    stable-baselines3==2.9.2 dm_control==1.0.50 mujoco==3.17.0 ray==2.60.0
+	    stable-baselines3==2.9.2 dm_control==1.0.50 mujoco==3.17.0 ray==2.60.0 pytest
 	$(BENCH_VENV)/bin/python -m pip install -q --no-deps -e .
 	@touch $@
 
@@ -93,6 +93,10 @@ bench: $(BENCH_VENV)/.installed
 # Bad inputs a user will give the library, sorted into clear errors, confusing errors and silent acceptance.
 audit: $(STAMP)
 	$(BIN)/python tools/audit_bad_inputs.py --out benchmarks/results/audit_bad_inputs.txt
+
+# API fidelity on a held-out set: the peers' own checks run unchanged against torchrl_lit and against the peers.
+fidelity: $(STAMP) $(BENCH_VENV)/.installed
+	$(BIN)/python tools/heldout_fidelity.py
 
 clean:
 	rm -rf _proc _proc_pages _docs _docs_src _docs_src.yml build dist *.egg-info

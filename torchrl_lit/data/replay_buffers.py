@@ -4,7 +4,7 @@
 
 # %% ../../nbs/14_data.replay_buffers.ipynb #1563d8a8
 from __future__ import annotations
-import json, math, os
+import atexit, json, math, os
 from pathlib import Path
 from typing import Callable
 import torch
@@ -133,9 +133,11 @@ class LazyMemmapStorage(LazyTensorStorage):
     "A `LazyTensorStorage` whose tensors are files under `scratch_dir`: bigger than RAM, re-opened after a crash."
     def __init__(self,
                  max_size:int, # capacity N, in rows
-                 scratch_dir:str|Path|None=None): # folder of the files (re-opened if it holds a storage); None: temporary files
+                 scratch_dir:str|Path|None=None, # folder of the files (re-opened if it holds a storage); None: temporary files
+                 auto_cleanup:bool|None=None): # delete the files when the process exits (None: only temporary files are)
         super().__init__(max_size)
         self.scratch_dir, self._memmaps, self._counter = None if scratch_dir is None else Path(scratch_dir), [], None
+        if auto_cleanup: atexit.register(self.cleanup)
         if self.scratch_dir is not None and (self.scratch_dir / _LAYOUT_FILE).exists(): self._reopen()
 
     def _filename(self, key) -> Path|None:
@@ -190,14 +192,33 @@ def _reopen(self:LazyMemmapStorage):
     self._counter = self._memmap(self.scratch_dir / _COUNTER_FILE, (2,), torch.int64, new=False)
     self._len, self._next = self._counter.tolist()
 
+@patch
+def cleanup(self:LazyMemmapStorage) -> bool:
+    """Delete the storage's files (`layout.json` first, so a half-deleted folder is never re-opened as a storage, then
+    the counters and one file per entry, then the folders left empty); the storage is empty afterwards. True if there
+    was something to delete."""
+    if self._storage is None: return False
+    files = [] if self.scratch_dir is None else [self._filename(key) for key in self._leaves]
+    self._storage, self._leaves, self._layout, self._memmaps, self._counter = None, {}, None, [], None
+    self._len = self._next = 0
+    if self.scratch_dir is None: return True  # temporary files: gone once unmapped
+    for f in [self.scratch_dir / _LAYOUT_FILE, self.scratch_dir / _COUNTER_FILE, *files]:
+        for p in (f, f.with_name(f.name + ".meta.json")): p.unlink(missing_ok=True)
+    for d in sorted({f.parent for f in files} | {self.scratch_dir}, key=lambda p: -len(p.parts)):
+        if d.is_dir() and not any(d.iterdir()): d.rmdir()
+    return True
+
 # %% ../../nbs/14_data.replay_buffers.ipynb #5bb33036
 class RoundRobinWriter:
     "Writes each batch at a cursor that wraps around: once the storage is full the oldest rows go first (FIFO)."
-    def __init__(self): self._cursor, self._storage = 0, None
+    def __init__(self, *, track_generations:bool=False): # count the writes each row receives (see `generations_of`)
+        self._cursor, self._storage, self.write_count = 0, None, 0  # write_count: items written since creation
+        self.track_generations, self._generations = track_generations, None
 
     def register_storage(self, storage:Storage):
         "Write into `storage`, resuming after its last write (a re-opened storage continues where it stopped)."
         self._storage, self._cursor = storage, storage._next
+        if self.track_generations: self._generations = torch.full((storage.max_size,), -1, dtype=torch.long)
 
     def extend(self, data) -> torch.Tensor:
         "Write the items of `data` (a batch) and return their row indices."
@@ -208,8 +229,18 @@ class RoundRobinWriter:
         else:
             self._storage.set(slice(start, size), data[:size - start])
             self._storage.set(slice(0, end - size), data[size - start:])
-        self._cursor = end % size
-        return torch.arange(start, end) % size
+        self._cursor, self.write_count = end % size, self.write_count + len(data)
+        index = torch.arange(start, end) % size
+        if self._generations is not None: self._generations[index] += 1
+        return index
+
+    def generations_of(self, index:int|torch.Tensor) -> torch.Tensor:
+        """How many times each row of `index` was overwritten since its first write (0: the first data is still there;
+        -1: never written, or the writer was built without `track_generations`). A row sampled at generation g holds the
+        same data while `generations_of` still says g."""
+        index = torch.as_tensor(index)
+        if self._generations is None: return torch.full(index.shape, -1, dtype=torch.long)
+        return self._generations[index]
 
     def state_dict(self) -> dict: return {"cursor": self._cursor}
     def load_state_dict(self, state:dict): self._cursor = state["cursor"]
@@ -257,6 +288,10 @@ class Sampler:
 
 class RandomSampler(Sampler):
     "Uniform sampling with replacement: every valid row with probability 1/len(storage)."
+    def __new__(cls, replacement:bool=True, # False: a `SamplerWithoutReplacement` (epochs), as TorchRL's RandomSampler gives
+                drop_last:bool=False): # with replacement=False: skip the last, smaller batch of an epoch
+        return super().__new__(cls) if replacement else SamplerWithoutReplacement(drop_last)
+    def __init__(self, replacement:bool=True, drop_last:bool=False): pass
     def sample(self, storage, batch_size): return torch.randint(len(storage), (batch_size,)), {}
 
 # %% ../../nbs/14_data.replay_buffers.ipynb #303c9cf5
@@ -300,6 +335,11 @@ class ReplayBuffer:
     storage = property(lambda self: self._storage, doc="The storage.")
     sampler = property(lambda self: self._sampler, doc="The sampler.")
     writer = property(lambda self: self._writer, doc="The writer.")
+    def stats(self) -> dict:
+        "A snapshot of counters for monitoring: size, items written so far, capacity and the fraction of it in use."
+        size, cap = len(self), self._storage.max_size
+        return {"size": size, "write_count": getattr(self._writer, "write_count", 0), "prefetch_queue_size": 0,
+                "initialized": True, "capacity": cap, "utilization": size / cap}
     def __len__(self) -> int: return len(self._storage)
     def __repr__(self) -> str:
         return (f"{type(self).__name__}(storage={type(self._storage).__name__}(max_size={self._storage.max_size}), "
@@ -372,8 +412,10 @@ def _not_a_tensordict(data) -> TypeError:
     else: fix = "use ReplayBuffer for tensors and other data"
     return TypeError(f"TensorDictReplayBuffer.extend takes a TensorDict with a leading batch dim, received a {type(data).__name__}: {fix}")
 
+_SAMPLE_KEYS = ("index", "priority_weight", "_weight")  # entries a sample gains, dropped when it is written back
+
 class TensorDictReplayBuffer(ReplayBuffer):
-    "A replay buffer of TensorDicts: samples carry `\"index\"` (and `\"_weight\"` when prioritized)."
+    "A replay buffer of TensorDicts: samples carry `\"index\"` (and `\"priority_weight\"` when prioritized)."
     def __init__(self, *,
                  storage:Storage|None=None, # default: `LazyTensorStorage(1000)`
                  sampler:Sampler|None=None, # default: `RandomSampler()`
@@ -388,7 +430,7 @@ class TensorDictReplayBuffer(ReplayBuffer):
     def extend(self, data:TensorDict) -> torch.Tensor:
         "Write a batch of transitions (any number of batch dims) and return their rows."
         if not isinstance(data, (TensorDict, LazyStackedTensorDict)): raise _not_a_tensordict(data)
-        rows = data.exclude("index", "_weight") if "index" in data or "_weight" in data else data
+        rows = data.exclude(*_SAMPLE_KEYS) if any(k in data for k in _SAMPLE_KEYS) else data
         index = ReplayBuffer.extend(self, rows)
         if self.priority_key in data and len(index) == data.numel(): self.update_priority(index, data.get(self.priority_key))
         return index
@@ -469,7 +511,7 @@ _REDUCTIONS = {"max": lambda p: p.amax(1), "min": lambda p: p.amin(1), "mean": l
                "median": lambda p: p.median(1).values}  # [B, T] -> [B]: one priority per row from one per step
 
 class PrioritizedSampler(Sampler):
-    "Proportional prioritized replay: row i with probability p_i^alpha / sum_k p_k^alpha, weights under `\"_weight\"`."
+    "Proportional prioritized replay: row i with probability p_i^alpha / sum_k p_k^alpha, weights under `\"priority_weight\"`."
     def __init__(self,
                  max_capacity:int, # the storage's max_size
                  alpha:float, # priority exponent: 0 uniform, 1 fully proportional (0.6 in Schaul et al.)
@@ -527,7 +569,8 @@ def sample(self:PrioritizedSampler, storage, batch_size):
                            f"before the sampler was attached, e.g. re-opened from disk): call sampler.extend(torch.arange(len(storage)))")
     index = self._sum_tree.find(torch.rand(batch_size, dtype=torch.float64) * total).clamp_(max=len(storage) - 1)
     weight = (self._sum_tree.levels[-1].index_select(0, index) / self._min_tree.root).pow_(-self.beta)  # (p_i^a / min_k p_k^a)^-beta
-    return index, {"_weight": weight.float()}
+    weight = weight.float()
+    return index, {"priority_weight": weight, "_weight": weight}  # TorchRL 0.14's key, and early TorchRL's (one tensor)
 
 # %% ../../nbs/14_data.replay_buffers.ipynb #e623cafd
 class SliceSampler(Sampler):

@@ -299,12 +299,14 @@ class OneHot(TensorSpec):
                  shape: int | Sequence[int] | None = None, # default `(n,)`; `(k, n)` for k choices; must end with n
                  dtype: torch.dtype = torch.long, # an integer dtype or torch.bool
                  device: str | torch.device | None = None, # device of the values
+                 mask: torch.Tensor | None = None, # the allowed choices (see `update_mask`); None: all
                 ):
         _check_choices("OneHot", n)
         shape = _size((n,) if shape is None else shape)
         if not shape or shape[-1] != n: raise ValueError(f"OneHot(n={n}) needs a shape that ends with {n}, received {tuple(shape)}")
         super().__init__(shape, _discrete_dtype("OneHot", dtype), device)
         self.n, self.mask = n, None  # mask: the allowed choices, see update_mask
+        if mask is not None: self.update_mask(mask)
 
     def _rand(self, shape: torch.Size) -> torch.Tensor:
         return F.one_hot(_choices(self.n, shape[:-1], self.mask, self.device), self.n).to(self.dtype)
@@ -343,11 +345,13 @@ class Categorical(TensorSpec):
                  shape: int | Sequence[int] = (), # shape of the indices: `()` for one choice
                  dtype: torch.dtype = torch.long, # an integer dtype, or torch.bool when n == 2
                  device: str | torch.device | None = None, # device of the values
+                 mask: torch.Tensor | None = None, # the allowed choices (see `update_mask`); None: all
                 ):
         _check_choices("Categorical", n)
         if dtype == torch.bool and n != 2: raise TypeError(f"Categorical(n={n}) cannot be torch.bool: only n=2 fits in a bool")
         super().__init__(shape, _discrete_dtype("Categorical", dtype), device)
         self.n, self.mask = n, None  # mask: the allowed choices, see update_mask
+        if mask is not None: self.update_mask(mask)
 
     def _rand(self, shape: torch.Size) -> torch.Tensor: return _choices(self.n, shape, self.mask, self.device).to(self.dtype)
     def _outside(self, x: torch.Tensor) -> torch.Tensor:
@@ -371,18 +375,28 @@ class MultiCategorical(TensorSpec):
                  shape: int | Sequence[int] | None = None, # default `nvec`'s shape; must end with it
                  dtype: torch.dtype = torch.long, # an integer dtype
                  device: str | torch.device | None = None, # device of the values
+                 mask: torch.Tensor | None = None, # the allowed choices, as for the one-hot spec (see `update_mask`)
                 ):
         nvec = torch.as_tensor(nvec, dtype=torch.long)
         shape = nvec.shape if shape is None else _size(shape)
         if not _ends_with(shape, nvec.shape): raise ValueError(f"MultiCategorical with nvec of shape {tuple(nvec.shape)} needs a shape that ends with it, received {tuple(shape)}")
         if (nvec < 1).any(): raise ValueError(f"every entry of nvec must be at least 1, received {_fmt(nvec)}")
         super().__init__(shape, _discrete_dtype("MultiCategorical", dtype), device)
-        self.nvec = nvec.to(self.device)
+        self.nvec, self.mask = nvec.to(self.device), None
+        if mask is not None: self.update_mask(mask)
 
     def _rand(self, shape: torch.Size) -> torch.Tensor:
+        if self.mask is not None:
+            return torch.stack([_choices(int(n), shape[:-1], m, self.device) for n, m in zip(self.nvec, self._mask_blocks())], -1).to(self.dtype)
         u = torch.rand(shape, dtype=torch.float64, device=self.device)
         return torch.minimum((u * self.nvec).floor().long(), self.nvec - 1).to(self.dtype)
-    def _outside(self, x: torch.Tensor) -> torch.Tensor: return (x < 0) | (x >= self.nvec)
+    def _outside(self, x: torch.Tensor) -> torch.Tensor:
+        out = (x < 0) | (x >= self.nvec)
+        if self.mask is None: return out
+        allowed = [m.expand(*x.shape[:-1], int(n)).gather(-1, x[..., j:j + 1].long().clamp(0, int(n) - 1)).squeeze(-1)
+                   for j, (n, m) in enumerate(zip(self.nvec, self._mask_blocks()))]
+        return out | ~torch.stack(allowed, -1)
+    def _mask_blocks(self) -> list: return list(self.mask.split(self.nvec.tolist(), -1))
     def _project(self, x: torch.Tensor) -> torch.Tensor: return _clamp_to(x, torch.zeros_like(self.nvec), self.nvec - 1, self.dtype)
     def _domain(self) -> str: return f"in [0, nvec) with nvec={_fmt(self.nvec)}"
     def _repr_extras(self) -> str: return f"nvec={_fmt(self.nvec)}, "
@@ -396,16 +410,21 @@ class MultiOneHot(TensorSpec):
                  shape: int | Sequence[int] | None = None, # default `(sum(nvec),)`; must end with sum(nvec)
                  dtype: torch.dtype = torch.long, # an integer dtype or torch.bool
                  device: str | torch.device | None = None, # device of the values
+                 mask: torch.Tensor | None = None, # the allowed choices, one flag per position (see `update_mask`)
                 ):
         nvec = [int(n) for n in nvec]
         shape = _size((sum(nvec),) if shape is None else shape)
         if not shape or shape[-1] != sum(nvec): raise ValueError(f"MultiOneHot(nvec={nvec}) needs a shape that ends with {sum(nvec)}, received {tuple(shape)}")
         super().__init__(shape, _discrete_dtype("MultiOneHot", dtype), device)
-        self.nvec = nvec
+        self.nvec, self.mask = nvec, None
+        if mask is not None: self.update_mask(mask)
 
     def _rand(self, shape: torch.Size) -> torch.Tensor:
-        return torch.cat([F.one_hot(torch.randint(n, shape[:-1], device=self.device), n) for n in self.nvec], -1).to(self.dtype)
-    def _outside(self, x: torch.Tensor) -> torch.Tensor: return torch.stack([_not_one_hot(b) for b in x.split(self.nvec, -1)]).any(0)
+        masks = [None] * len(self.nvec) if self.mask is None else self.mask.split(self.nvec, -1)
+        return torch.cat([F.one_hot(_choices(n, shape[:-1], m, self.device), n) for n, m in zip(self.nvec, masks)], -1).to(self.dtype)
+    def _outside(self, x: torch.Tensor) -> torch.Tensor:
+        out = torch.stack([_not_one_hot(b) for b in x.split(self.nvec, -1)]).any(0)
+        return out if self.mask is None else out | ((x != 0) & ~self.mask).any(-1)
     def _project(self, x: torch.Tensor) -> torch.Tensor: return torch.cat([F.one_hot(_argmax(b), n) for b, n in zip(x.split(self.nvec, -1), self.nvec)], -1)
     def _domain(self) -> str: return f"one-hot blocks of sizes {self.nvec}"
     def _repr_extras(self) -> str: return f"nvec={self.nvec}, "
@@ -430,11 +449,13 @@ class Binary(TensorSpec):
     "`n` independent 0/1 flags in the last dim (gymnasium `MultiBinary`)."
     _row_dims = 1
     def __init__(self,
-                 n: int, # number of flags
+                 n: int | None = None, # number of flags (None: the last dim of `shape`)
                  shape: int | Sequence[int] | None = None, # default `(n,)`; must end with n
                  dtype: torch.dtype = torch.int8, # an integer dtype or torch.bool
                  device: str | torch.device | None = None, # device of the values
                 ):
+        if n is None and shape is None: raise TypeError("Binary needs n (the number of flags) or a shape that ends with it")
+        if n is None: n = _size(shape)[-1] if _size(shape) else 0
         shape = _size((n,) if shape is None else shape)
         if not shape or shape[-1] != n: raise ValueError(f"Binary(n={n}) needs a shape that ends with {n}, received {tuple(shape)}")
         super().__init__(shape, _discrete_dtype("Binary", dtype, torch.int8), device)
@@ -468,11 +489,12 @@ class Composite(TensorSpec):
 
     def __setitem__(self, key: str | tuple, spec: TensorSpec | None):
         *path, last = _key(key)
-        node = self._unlocked(key)
-        for k in path:
+        node = self
+        for k in path:  # only the Composites that gain an entry must be unlocked
+            if k not in node._specs: node._unlocked(key)
             node = node._specs.setdefault(k, Composite(shape=node.shape, device=node.device))
             if not isinstance(node, Composite): raise KeyError(f"cannot set {key!r}: {k!r} holds a {type(node).__name__}, not a Composite")
-            node._unlocked(key)
+        node._unlocked(key)
         if spec is None: node._specs[last] = None; return  # a placeholder: the entry exists, its spec is not known yet
         if not isinstance(spec, TensorSpec): raise TypeError(f"Composite entry {key!r} must be a TensorSpec or None, received {type(spec).__name__}")
         if spec.shape[:len(node.shape)] != node.shape:
@@ -647,6 +669,21 @@ def update_mask(self: OneHot | Categorical, mask: torch.Tensor | None) -> Tensor
     return self
 
 @patch
+def update_mask(self: MultiOneHot | MultiCategorical, mask: torch.Tensor | None) -> TensorSpec:
+    "Allow only the choices where the bool `mask` is True: one flag per position of the one-hot blocks, shape `(*shape[:-1], sum(nvec))`; returns the spec."
+    if mask is not None:
+        nvec = [int(n) for n in self.nvec]
+        if isinstance(self, MultiCategorical) and torch.as_tensor(self.nvec).ndim != 1: raise ValueError(f"a mask needs a 1-D nvec, {self!r} has nvec of shape {tuple(self.nvec.shape)}")
+        full = (*self.shape[:-1], sum(nvec))
+        mask = torch.as_tensor(mask, device=self.device)
+        if mask.dtype != torch.bool: raise TypeError(f"update_mask takes a bool mask, received {mask.dtype}")
+        try: mask = mask.expand(full)
+        except RuntimeError: raise ValueError(f"the mask of {self!r} must broadcast to {full} (one flag per choice), received shape {tuple(mask.shape)}") from None
+        if not all(b.any(-1).all() for b in mask.split(nvec, -1)): raise ValueError(f"every block of the mask must allow at least one choice, received {_fmt(mask)}")
+    self.mask = mask
+    return self
+
+@patch
 def to_numpy(self: TensorSpec, value: torch.Tensor | TensorDict, safe: bool = True) -> np.ndarray | dict:
     "What a numpy simulator takes: the checked value as an array, one-hot rows as their indices, a Composite's TensorDict as a dict."
     if isinstance(self, Composite): return {k: spec.to_numpy(value.get(k), safe) for k, spec in self._specs.items() if spec is not None}
@@ -674,18 +711,36 @@ def to_categorical_spec(self: OneHot) -> Categorical:
     "The `Categorical` spec of the same choices (shape `shape[:-1]`), mask included."
     return Categorical(self.n, self.shape[:-1], torch.long, self.device).update_mask(self.mask)
 
+@patch
+def to_categorical_spec(self: MultiOneHot) -> MultiCategorical:
+    "The `MultiCategorical` spec of the same choices: one index per block (shape `(*shape[:-1], len(nvec))`)."
+    return MultiCategorical(self.nvec, (*self.shape[:-1], len(self.nvec)), torch.long, self.device)
+
+@patch
+def to_one_hot_spec(self: MultiCategorical) -> MultiOneHot:
+    "The `MultiOneHot` spec of the same choices (one-hot blocks in the last dim); needs a 1-D `nvec`."
+    if self.nvec.ndim != 1: raise ValueError(f"to_one_hot_spec needs a 1-D nvec (one block per choice), received nvec of shape {tuple(self.nvec.shape)}")
+    return MultiOneHot(self.nvec.tolist(), (*self.shape[:-1], int(self.nvec.sum())), torch.long, self.device)
+
+@patch
+def index(self: TensorSpec, index: torch.Tensor, tensor_to_index: torch.Tensor) -> torch.Tensor:
+    "The entries of `tensor_to_index` (last dim: one per choice) that the choices in `index` (a value of this spec) pick."
+    if isinstance(self, OneHot): index = self.to_categorical(index)
+    elif not isinstance(self, Categorical): raise NotImplementedError(f"index is defined for OneHot and Categorical specs, not for {type(self).__name__}")
+    return tensor_to_index.gather(-1, index.long().unsqueeze(-1)).squeeze(-1)
+
 # %% ../../nbs/12_data.specs.ipynb #b12e0a02
 @patch
-def lock_(self: Composite) -> Composite:
-    "Refuse to set or delete entries, here and in the nested Composites, until `unlock_`; returns the spec."
-    for spec in [self, *self.values(include_nested=True)]:
+def lock_(self: Composite, recurse: bool = True) -> Composite:
+    "Refuse to set or delete entries, here and (`recurse`) in the nested Composites, until `unlock_`; returns the spec."
+    for spec in [self, *self.values(include_nested=True)] if recurse else [self]:
         if isinstance(spec, Composite): spec._locked = True
     return self
 
 @patch
-def unlock_(self: Composite) -> Composite:
-    "Allow changes again, here and in the nested Composites; returns the spec."
-    for spec in [self, *self.values(include_nested=True)]:
+def unlock_(self: Composite, recurse: bool = True) -> Composite:
+    "Allow changes again, here and (`recurse`) in the nested Composites; returns the spec."
+    for spec in [self, *self.values(include_nested=True)] if recurse else [self]:
         if isinstance(spec, Composite): spec.__dict__.pop("_locked", None)
     return self
 

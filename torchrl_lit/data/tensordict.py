@@ -13,7 +13,7 @@ from fastcore.basics import patch
 from .memmap import MemmapTensor
 
 # %% auto #0
-__all__ = ['TensorDict', 'LazyStackedTensorDict', 'lazy_stack']
+__all__ = ['TensorDict', 'LazyStackedTensorDict', 'lazy_stack', 'is_tensor_collection']
 
 # %% ../../nbs/11_data.tensordict.ipynb #607f0bfc
 class TensorDict:
@@ -281,16 +281,22 @@ def rename_key_(self: TensorDict, old_key: str | tuple, new_key: str | tuple) ->
 TensorDict.rename_key = TensorDict.rename_key_
 
 # %% ../../nbs/11_data.tensordict.ipynb #c6027202
+def _all_shared(td: TensorDict) -> bool:
+    "Whether `td` has leaves and every one of them lives in shared memory (the repr's `is_shared`)."
+    leaves = [v for v in td._tensordict.values() if isinstance(v, torch.Tensor)]
+    nested = [v for v in td._tensordict.values() if not isinstance(v, torch.Tensor)]
+    return bool(leaves or nested) and all(v.is_shared() for v in leaves) and all(_all_shared(v) for v in nested if isinstance(v, TensorDict))
+
 def _leaf_repr(value: torch.Tensor | TensorDict) -> str:
     "One entry of a TensorDict's repr."
     if not isinstance(value, torch.Tensor): return repr(value)
-    return f"Tensor(shape={value.shape}, device={value.device}, dtype={value.dtype})"
+    return f"Tensor(shape={value.shape}, device={value.device}, dtype={value.dtype}, is_shared={value.is_shared()})"
 
 @patch
 def __repr__(self: TensorDict) -> str:
-    fields = ",\n".join(f"{key}: {_leaf_repr(value)}" for key, value in self._tensordict.items())
+    fields = ",\n".join(f"{key}: {_leaf_repr(value)}" for key, value in sorted(self._tensordict.items()))  # sorted, as tensordict
     return (f"{type(self).__name__}(\n    fields={{\n{textwrap.indent(fields, ' ' * 8)}}},\n"
-            f"    batch_size={self._batch_size},\n    device={self._device})")
+            f"    batch_size={self._batch_size},\n    device={self._device},\n    is_shared={_all_shared(self)})")
 
 # %% ../../nbs/11_data.tensordict.ipynb #afd754e3
 def _common_prefix(shapes: list[torch.Size]) -> torch.Size:
@@ -303,14 +309,16 @@ def _common_prefix(shapes: list[torch.Size]) -> torch.Size:
 @patch(cls_method=True)
 def from_dict(cls: TensorDict,
               source: dict, # str keys -> tensors, numbers, arrays or (nested) dicts
-              batch_size: Sequence[int] | None = None, # None: the leading dims all leaves share
+              batch_size: Sequence[int] | None = None, # None: `[]`, or inferred with `auto_batch_size` or `batch_dims`
               device: torch.device | str | None = None,
-              batch_dims: int | None = None, # with `batch_size=None`: keep only this many of the shared leading dims
+              batch_dims: int | None = None, # infer the batch size, keeping only this many of the shared leading dims
+              auto_batch_size: bool | None = None, # infer the batch size: the leading dims all leaves share
              ) -> TensorDict:
-    "A TensorDict from a nested dict, inferring the batch size when it is not given."
-    if batch_size is not None: return cls(source, batch_size, device)
-    entries = {k: cls.from_dict(v, None, device) if isinstance(v, dict) else v if isinstance(v, TensorDict) else torch.as_tensor(v)
-               for k, v in source.items()}
+    "A TensorDict from a nested dict: batch size `batch_size`, inferred (`auto_batch_size`, `batch_dims`), or `[]`."
+    if batch_size is not None or not (auto_batch_size or batch_dims is not None):
+        return cls(source, () if batch_size is None else batch_size, device)
+    entries = {k: cls.from_dict(v, None, device, auto_batch_size=True) if isinstance(v, dict) else v if isinstance(v, TensorDict)
+               else torch.as_tensor(v) for k, v in source.items()}
     shared = _common_prefix([v.shape for v in entries.values()])
     if batch_dims is not None and not 0 <= batch_dims <= len(shared):
         raise ValueError(f"batch_dims={batch_dims} but the entries share only {len(shared)} leading dims {list(shared)}")
@@ -428,10 +436,10 @@ def squeeze(self: TensorDict, dim: int | None = None) -> TensorDict:
     return self._map(lambda x: x.squeeze(d), torch.Size((*self._batch_size[:d], *self._batch_size[d + 1:])), keep_lock=True)
 
 @patch
-def permute(self: TensorDict, *dims: int) -> TensorDict:
-    "The batch dims reordered by `dims`."
+def permute(self: TensorDict, *dims_list: int, dims: Sequence[int] | None = None) -> TensorDict:
+    "The batch dims reordered by `dims` (`td.permute(1, 0)`, `td.permute([1, 0])` or `td.permute(dims=[1, 0])`)."
     k = self.batch_dims
-    dims = [_batch_dim(d, k) for d in _shape_arg(dims)]
+    dims = [_batch_dim(d, k) for d in (_shape_arg(dims_list) if dims is None else dims)]
     if sorted(dims) != list(range(k)): raise ValueError(f"permute needs each of the {k} batch dims once, got {dims}.")
     return self._map(lambda x: x.permute(*dims, *range(k, x.ndim)), torch.Size([self._batch_size[d] for d in dims]), keep_lock=True)
 
@@ -543,8 +551,11 @@ _TORCH_FUNCTIONS.update({torch.unbind: lambda input, dim=0: input.unbind(dim),
 @patch
 def apply(self: TensorDict,
           fn: Callable, # leaf (, *other leaves) -> tensor whose leading dims are the batch size
-          *others: TensorDict) -> TensorDict: # TensorDicts with (at least) the same keys
+          *others: TensorDict, # TensorDicts with (at least) the same keys
+          call_on_nested: bool = False, # call `fn` on nested TensorDicts too, instead of going down into them
+          out: TensorDict | None = None) -> TensorDict: # write the results into `out`'s entries (in place, one by one) and return it
     "A new TensorDict holding `fn(leaf, *other_leaves)` at every leaf."
+    if call_on_nested or out is not None: return self._apply_into(fn, others, call_on_nested, out)
     out, bs, k = {}, self._batch_size, len(self._batch_size)
     for key, value in self._tensordict.items():
         rest = [other.get(key) for other in others]
@@ -553,6 +564,21 @@ def apply(self: TensorDict,
             result = out[key] = fn(value, *rest)
             if result.shape[:k] != bs: raise _shape_error(key, result.shape, bs)
     return TensorDict._new_unsafe(out, bs, self._device)
+
+@patch
+def _apply_into(self: TensorDict, fn: Callable, others: tuple, call_on_nested: bool, out: TensorDict | None) -> TensorDict:
+    "`apply` with `call_on_nested` or `out`: each result is written (into `out`, in place) before the next is computed."
+    results, bs = {}, self._batch_size
+    for key, value in self._tensordict.items():
+        rest = [other.get(key) for other in others]
+        if isinstance(value, TensorDict) and not call_on_nested:
+            result = value._apply_into(fn, tuple(rest), False, None if out is None else out.get(key))
+        else:
+            result = fn(value, *rest)
+            if result.shape[:len(bs)] != bs: raise _shape_error(key, result.shape, bs)
+            if out is not None: out.set_(key, result)
+        results[key] = result
+    return out if out is not None else TensorDict._new_unsafe(results, bs, self._device)
 
 @patch
 def apply_(self: TensorDict, fn: Callable) -> TensorDict:
@@ -990,6 +1016,382 @@ def load_memmap(cls: TensorDict, prefix: str | Path) -> TensorDict:
                for key, entry in meta.items() if isinstance(entry, dict)}
     device = meta.get("device")
     return cls(entries, meta.get("shape", []), None if device in (None, "None") else device)
+
+# %% ../../nbs/11_data.tensordict.ipynb #bb54b647
+class _ValuesIndices(tuple):
+    "The `(values, indices)` pair of a TensorDict `max`, `min`, `cummax` or `cummin` over a dim, each a TensorDict."
+    values = property(lambda self: self[0])
+    indices = property(lambda self: self[1])
+    op = "max"
+    def __repr__(self): return f"torch.return_types.{self.op}(\nvalues={self[0]!r},\nindices={self[1]!r})"
+
+def _reduce_dims(dim: int | Sequence[int], ndim: int) -> tuple:
+    "`dim` (an int or several) as sorted non-negative batch dims."
+    return tuple(sorted(_batch_dim(d, ndim) for d in ((dim,) if isinstance(dim, int) else dim)))
+
+@patch
+def _reduce(self: TensorDict, op: str, dim=None, keepdim: bool = False, reduce: bool | None = None, **kwargs):
+    """`torch.<op>` on every leaf over batch dim(s) `dim`, over each leaf's feature dims (`dim="feature"`) or over
+    everything (`dim=None`); `reduce=True` reduces across the leaves too and returns one tensor."""
+    fn, k, pair = getattr(torch, op), self.batch_dims, op in ("max", "min", "cummax", "cummin")
+    leaves = self.values(True, True)
+    if reduce:  # one tensor: the leaves laid side by side along the reduced dim, then reduced once
+        if dim is None: return fn(torch.cat([x.reshape(-1) for x in leaves]), **kwargs)
+        if dim == "feature": return fn(torch.cat([x.reshape(*self._batch_size, -1) for x in leaves], -1), -1, keepdim=keepdim, **kwargs)
+        dims = _reduce_dims(dim, k)
+        flat = [x.movedim(dims, tuple(range(len(dims)))).flatten(0, len(dims) - 1) for x in leaves]
+        return fn(torch.cat(flat), 0, **kwargs) if pair else fn(torch.cat(flat), 0, keepdim=False, **kwargs)
+    if dim is None:
+        if pair and op.startswith("cum"): raise TypeError(f"TensorDict.{op} needs a dim (a batch dim or 'feature').")
+        return TensorDict._new_unsafe({key: value._reduce(op, None, **kwargs) if isinstance(value, TensorDict) else fn(value, **kwargs)
+                                       for key, value in self._tensordict.items()}, torch.Size([]), self._device)
+    if dim == "feature":
+        def leaf(x):
+            if x.ndim == k: return x
+            x = x.flatten(k) if x.ndim > k + 1 else x
+            out = fn(x, -1, keepdim=keepdim, **kwargs) if not op.startswith("cum") else fn(x, -1, **kwargs)
+            return out[0] if pair else out
+        return self._map(lambda x: x._reduce(op, "feature", keepdim, **kwargs) if isinstance(x, TensorDict) else leaf(x), self._batch_size)
+    dims = _reduce_dims(dim, k)
+    if op.startswith("cum"): new = self._batch_size
+    else: new = torch.Size([1 if i in dims else s for i, s in enumerate(self._batch_size)] if keepdim else
+                           [s for i, s in enumerate(self._batch_size) if i not in dims])
+    if pair:
+        if len(dims) != 1: raise ValueError(f"TensorDict.{op} reduces one batch dim at a time, got dims {list(dims)}.")
+        kw = {} if op.startswith("cum") else {"keepdim": keepdim}
+        parts = {key: fn(value, dims[0], **kw) for key, value in self.items(True, True)}
+        values, indices = TensorDict({}, new, self._device), TensorDict({}, new, self._device)
+        for key, (v, i) in parts.items(): values.set(key, v), indices.set(key, i)
+        out = _ValuesIndices((values, indices))
+        out.op = op
+        return out
+    if op == "quantile":  # torch.quantile takes one dim; a tensor of quantiles adds a leading dim
+        q = kwargs.pop("q")
+        if len(dims) != 1: raise ValueError(f"TensorDict.quantile reduces one batch dim at a time, got dims {list(dims)}.")
+        out = {key: torch.quantile(value, q, dims[0], keepdim, **kwargs) for key, value in self.items(True, True)}
+        if isinstance(q, torch.Tensor) and q.ndim: new = torch.Size([len(q), *new])
+        td = TensorDict({}, new, self._device)
+        for key, value in out.items(): td.set(key, value)
+        return td
+    def leaf(x):
+        if op != "prod" or len(dims) == 1: return fn(x, dims if len(dims) > 1 else dims[0], keepdim=keepdim, **kwargs)
+        for d in reversed(dims): x = x.prod(d, keepdim=keepdim, **kwargs)  # torch.prod takes one dim
+        return x
+    return self._map(lambda x: x._reduce(op, dims, keepdim, **kwargs) if isinstance(x, TensorDict) else leaf(x), new)
+
+def _reduction(op: str, doc: str):
+    "A TensorDict method that reduces with `torch.<op>` (see `TensorDict._reduce`)."
+    def method(self: TensorDict, dim=None, keepdim: bool = False, *, reduce: bool | None = None, **kwargs):
+        return self._reduce(op, dim, keepdim, reduce, **kwargs)
+    method.__name__, method.__qualname__, method.__doc__ = op, f"TensorDict.{op}", doc
+    return method
+
+for _op in ("sum", "nansum", "mean", "nanmean", "prod", "std", "var", "amax", "amin", "max", "min"):
+    setattr(TensorDict, _op, _reduction(_op, f"`torch.{_op}` of every leaf: over batch dim(s) `dim`, over the feature dims "
+                                               f"(`dim='feature'`) or over all (`dim=None`); `reduce=True`: one tensor for all leaves."))
+for _op in ("cummax", "cummin"):
+    setattr(TensorDict, _op, lambda self, dim, *, reduce=None, _op=_op, **kw: self._reduce(_op, dim, reduce=reduce, **kw))
+    getattr(TensorDict, _op).__doc__ = f"`torch.{_op}` of every leaf along batch dim `dim` (or 'feature'): `(values, indices)`, each a TensorDict."
+
+@patch
+def quantile(self: TensorDict, q: float | torch.Tensor, dim=None, keepdim: bool = False, *, reduce: bool | None = None,
+             interpolation: str = "linear") -> TensorDict | torch.Tensor:
+    "`torch.quantile` of every leaf (`q` a float or a 1-D tensor of quantiles); `dim` and `reduce` as in `sum`."
+    if dim is None or dim == "feature" or reduce:
+        q_fn = lambda x, *a, **kw: torch.quantile(x.float() if not x.is_floating_point() else x, q, *a, **kw)
+        if reduce:
+            leaves = self.values(True, True)
+            if dim is None: return q_fn(torch.cat([x.reshape(-1) for x in leaves]), interpolation=interpolation)
+            if dim == "feature": return q_fn(torch.cat([x.reshape(*self._batch_size, -1) for x in leaves], -1), -1, keepdim, interpolation=interpolation)
+            dims = _reduce_dims(dim, self.batch_dims)
+            flat = [x.movedim(dims, tuple(range(len(dims)))).flatten(0, len(dims) - 1) for x in leaves]
+            return q_fn(torch.cat(flat), 0, interpolation=interpolation)
+        k = self.batch_dims
+        if dim is None:
+            out = TensorDict({}, [], self._device)
+            for key, x in self.items(True, True): out.set(key, q_fn(x.reshape(-1), interpolation=interpolation))
+            return out
+        out = TensorDict({}, self._batch_size, self._device)
+        for key, x in self.items(True, True): out.set(key, x if x.ndim == k else q_fn(x.flatten(k), -1, keepdim, interpolation=interpolation))
+        return out
+    return self._reduce("quantile", dim, keepdim, q=q, interpolation=interpolation)
+
+# %% ../../nbs/11_data.tensordict.ipynb #2a3988d0
+def _batch_op(name: str, new_batch: Callable, leaf_op: Callable, doc: str):
+    "A TensorDict method applying `leaf_op(leaf, k, *args)` to every leaf; `new_batch(batch_size, *args)` gives the new batch size."
+    def method(self: TensorDict, *args, **kwargs) -> TensorDict:
+        k = self.batch_dims
+        return self._map(lambda x: getattr(x, name)(*args, **kwargs) if isinstance(x, TensorDict) else leaf_op(x, k, *args, **kwargs),
+                         new_batch(_empty(self._batch_size), *args, **kwargs), keep_lock=True)
+    method.__name__, method.__qualname__, method.__doc__ = name, f"TensorDict.{name}", doc
+    setattr(TensorDict, name, method)
+
+_same = lambda fn: (lambda e, *a, **kw: fn(e, *a, **kw).shape)
+_batch_op("flip", _same(lambda e, dims: e.flip(dims)), lambda x, k, dims: x.flip([_batch_dim(d, k) for d in ([dims] if isinstance(dims, int) else dims)]),
+          "The batch dims `dims` reversed.")
+_batch_op("fliplr", _same(lambda e: e.fliplr()), lambda x, k: x.flip(1), "Batch dim 1 reversed (`torch.fliplr` over the batch).")
+_batch_op("flipud", _same(lambda e: e.flipud()), lambda x, k: x.flip(0), "Batch dim 0 reversed (`torch.flipud` over the batch).")
+_batch_op("roll", _same(lambda e, shifts, dims=None: e.roll(shifts, dims)),
+          lambda x, k, shifts, dims=None: x.roll(shifts, dims if dims is not None else 0), "The batch rolled by `shifts` along batch dim(s) `dims`.")
+_batch_op("rot90", _same(lambda e, k=1, dims=(0, 1): e.rot90(k, dims)), lambda x, nb, k=1, dims=(0, 1): x.rot90(k, dims),
+          "The batch rotated by 90 degrees `k` times in the plane of batch dims `dims`.")
+_batch_op("narrow", _same(lambda e, dim, start, length: e.narrow(dim, start, length)),
+          lambda x, k, dim, start, length: x.narrow(_batch_dim(dim, k), start, length), "Batch dim `dim` narrowed to `start:start+length` (a view).")
+_batch_op("movedim", _same(lambda e, source, destination: e.movedim(source, destination)),
+          lambda x, k, source, destination: x.movedim(source, destination), "Batch dim(s) `source` moved to `destination`.")
+_batch_op("swapaxes", _same(lambda e, dim0, dim1: e.swapaxes(dim0, dim1)),
+          lambda x, k, dim0, dim1: x.swapaxes(_batch_dim(dim0, k), _batch_dim(dim1, k)), "Batch dims `dim0` and `dim1` swapped.")
+_batch_op("tile", _same(lambda e, dims: e.tile(dims)),
+          lambda x, k, dims: x.tile((*(1,) * (len(dims) - k), *dims, *(1,) * (x.ndim - k)) if len(dims) >= k else (*(1,) * (k - len(dims)), *dims, *(1,) * (x.ndim - k))),
+          "The batch repeated `dims` times along each batch dim (as `torch.tile` on a tensor of the batch shape).")
+
+def _new_dims(x: torch.Tensor, k: int, new: torch.Size) -> torch.Tensor:
+    "`x` (with `k` batch dims) with leading unit dims added so its batch dims become `len(new)` dims."
+    return x.reshape(*(1,) * (len(new) - k), *x.shape)
+
+@patch
+def broadcast_to(self: TensorDict, shape: Sequence[int]) -> TensorDict:
+    "The batch broadcast to `shape` (as `expand`)."
+    return self.expand(*shape)
+
+@patch
+def expand_as(self: TensorDict, other: TensorDict | torch.Tensor) -> TensorDict:
+    "Every leaf expanded to the shape of `other`'s leaf at the same key (a tensor `other`: the batch expanded to its shape)."
+    if not isinstance(other, TensorDict): return self.expand(*other.shape)
+    return TensorDict._new_unsafe({key: value.expand_as(other.get(key)) for key, value in self._tensordict.items()},
+                                  other.batch_size, other.device)
+
+def _atleast(n: int):
+    def method(self: TensorDict) -> TensorDict:
+        k = self.batch_dims
+        if k >= n: return self
+        new = torch.Size((*(1,) * (n - k), *self._batch_size)) if not (n == 3 and k == 2) else torch.Size((*self._batch_size, 1))
+        if n == 3 and k == 2: return self.unsqueeze(-1)  # torch.atleast_3d puts the new dim last for 2-D input
+        return self._map(lambda x: x.reshape(*new, *x.shape[k:]) if isinstance(x, torch.Tensor) else getattr(x, f"atleast_{n}d")(), new, keep_lock=True)
+    method.__name__, method.__doc__ = f"atleast_{n}d", f"The batch with at least {n} dims (leading unit dims added, as `torch.atleast_{n}d`)."
+    return method
+
+TensorDict.atleast_1d, TensorDict.atleast_2d, TensorDict.atleast_3d = _atleast(1), _atleast(2), _atleast(3)
+
+@patch
+def tensor_split(self: TensorDict, indices_or_sections: int | Sequence[int] | torch.Tensor, dim: int = 0) -> tuple:
+    "The batch split along batch dim `dim` as `torch.tensor_split` splits a tensor: a tuple of TensorDicts."
+    d = _batch_dim(dim, self.batch_dims)
+    positions = torch.arange(self._batch_size[d]).tensor_split(indices_or_sections)
+    return tuple(self.narrow(d, int(p[0]) if len(p) else 0, len(p)) for p in positions)
+
+@patch
+def gather(self: TensorDict, dim: int, index: torch.Tensor) -> TensorDict:
+    "`torch.gather` along batch dim `dim` on every leaf; `index` is shaped like the batch, the result's batch is `index.shape`."
+    d, k = _batch_dim(dim, self.batch_dims), self.batch_dims
+    if index.ndim != k: raise ValueError(f"gather needs an index with one dim per batch dim ({k}), got shape {list(index.shape)}.")
+    def leaf(x):
+        if isinstance(x, TensorDict): return x.gather(d, _expand_right(index, x.batch_dims).expand(*index.shape, *x.batch_size[k:]))
+        return torch.gather(x, d, _expand_right(index, x.ndim).expand(*index.shape, *x.shape[k:]))
+    return self._map(leaf, index.shape)
+
+@patch
+def masked_select(self: TensorDict, mask: torch.Tensor) -> TensorDict:
+    "The batch elements where the boolean `mask` (shaped like the leading batch dims) is True, as one batch dim."
+    _check_batch_tensor("the mask", mask, self._batch_size)
+    new = torch.Size((int(mask.sum()), *self._batch_size[mask.ndim:]))
+    return self._map(lambda x: x.masked_select(mask) if isinstance(x, TensorDict) else x[mask], new)
+
+@patch
+def pad(self: TensorDict, pad_size: Sequence[int], value: float = 0.0, inplace: bool = False) -> TensorDict:
+    "The batch padded with `value`: `pad_size` holds a (before, after) pair per batch dim, from the first batch dim on."
+    k = self.batch_dims
+    if len(pad_size) % 2 or len(pad_size) > 2 * k: raise ValueError(f"pad_size needs pairs for at most the {k} batch dims, got {list(pad_size)}.")
+    pairs = [list(pad_size[i:i + 2]) for i in range(0, len(pad_size), 2)]
+    pad_size = [p for pair in (pairs + [[0, 0]] * (k - len(pairs)))[::-1] for p in pair]  # torch pads from the last dim
+    new = torch.nn.functional.pad(_empty(self._batch_size), pad_size).shape
+    def leaf(x):
+        if isinstance(x, TensorDict): return x.pad([p for pair in pairs for p in pair], value)
+        return torch.nn.functional.pad(x, [0, 0] * (x.ndim - k) + list(pad_size), value=value)
+    out = self._map(leaf, new)
+    if not inplace: return out
+    self._tensordict.clear(); self._tensordict.update(out._tensordict); self._batch_size = new
+    return self
+
+# %% ../../nbs/11_data.tensordict.ipynb #f78c5859
+def is_tensor_collection(obj: Any) -> bool:
+    "Whether `obj` is a TensorDict (of this library), as `tensordict.is_tensor_collection` tells."
+    return isinstance(obj, (TensorDict, LazyStackedTensorDict))
+
+@patch
+def to_dict(self: TensorDict, convert_tensors: bool = False) -> dict:
+    "A plain nested dict of the entries (`convert_tensors`: leaves as Python lists)."
+    return {key: value.to_dict(convert_tensors) if isinstance(value, TensorDict) else (value.tolist() if convert_tensors else value)
+            for key, value in self._tensordict.items()}
+
+@patch
+def tolist(self: TensorDict, *, convert_nodes: bool = True, convert_tensors: bool = False, tolist_first: bool = False) -> list | dict:
+    "Nested lists over the batch dims of dicts (`convert_nodes=False`: of TensorDicts) of the entries of each batch element."
+    if self.batch_dims == 0:
+        if not convert_nodes: return self
+        return {key: (value.tolist(convert_nodes=convert_nodes, convert_tensors=convert_tensors, tolist_first=tolist_first)
+                      if tolist_first else value.to_dict(convert_tensors)) if isinstance(value, TensorDict)
+                     else (value.tolist() if convert_tensors else value) for key, value in self._tensordict.items()}
+    return [td.tolist(convert_nodes=convert_nodes, convert_tensors=convert_tensors, tolist_first=tolist_first) for td in self.unbind(0)]
+
+@patch
+def flatten_keys(self: TensorDict, separator: str = ".") -> TensorDict:
+    "A TensorDict without nesting: each nested key joined into one string with `separator`; tensors are shared."
+    return TensorDict._new_unsafe({separator.join(_key_tuple(key)): value for key, value in self.items(True, True)},
+                                  self._batch_size, self._device)
+
+@patch
+def unflatten_keys(self: TensorDict, separator: str = ".") -> TensorDict:
+    "The inverse of `flatten_keys`: a key holding `separator` becomes a nested key; tensors are shared."
+    out = TensorDict._new_unsafe({}, self._batch_size, self._device)
+    for key, value in self._tensordict.items(): out.set(tuple(key.split(separator)) if separator in key else key, value)
+    return out
+
+@patch
+def split_keys(self: TensorDict, *key_sets: Sequence, inplace: bool = False, strict: bool = True) -> tuple:
+    "One TensorDict per list of keys in `key_sets`, then one with the other entries (`inplace`: `self` keeps those)."
+    outs = [self.select(*keys, strict=strict) for keys in key_sets]
+    taken = [key for keys in key_sets for key in keys if key in self]
+    rest = self.exclude(*taken)
+    if not inplace: return (*outs, rest)
+    for key in taken: del self[key]
+    return (*outs, self)
+
+@patch
+def separates(self: TensorDict, *keys: str | tuple, strict: bool = True) -> TensorDict:
+    "Remove `keys` from `self` and return them as a new TensorDict (`strict=False`: missing keys are skipped)."
+    out = self.select(*keys, strict=strict)
+    for key in keys:
+        if key in self: del self[key]
+    return out
+
+@patch
+def create_nested(self: TensorDict, key: str | tuple) -> TensorDict:
+    "An empty nested TensorDict at `key` (with this batch size); returns `self`."
+    return self.set(key, TensorDict._new_unsafe({}, self._batch_size, self._device))
+
+@patch
+def get_at(self: TensorDict, key: str | tuple, index: Any, default: Any = _MISSING) -> torch.Tensor | TensorDict:
+    "`td.get(key)[index]`."
+    value = self.get(key, default)
+    return value if value is default else value[index]
+
+@patch
+def update_(self: TensorDict, input_dict_or_td: dict | TensorDict | None = None, **kwargs) -> TensorDict:
+    "Copy every entry of `input_dict_or_td` (and of `kwargs`) into the existing entry at its key (same storage); returns `self`."
+    source = {} if input_dict_or_td is None else input_dict_or_td
+    items = source.items(True, True) if isinstance(source, TensorDict) else source.items()
+    for key, value in [*items, *kwargs.items()]:
+        if isinstance(value, (dict, TensorDict)): self.get(key).update_(value)
+        else: self.set_(key, value)
+    return self
+
+@patch
+def update_at_(self: TensorDict, input_dict_or_td: dict | TensorDict, index: Any) -> TensorDict:
+    "Write every entry of `input_dict_or_td` into the rows `index` of the entry at its key; returns `self`."
+    items = input_dict_or_td.items(True, True) if isinstance(input_dict_or_td, TensorDict) else input_dict_or_td.items()
+    for key, value in items: self.get(key)[index] = value
+    return self
+
+@patch
+def named_apply(self: TensorDict, fn: Callable, *others: TensorDict, nested_keys: bool = False, batch_size: Sequence[int] | None = None,
+                prefix: tuple = ()) -> TensorDict:
+    "A new TensorDict of `fn(key, leaf, *other_leaves)`; a `None` result drops the entry (`nested_keys`: keys as full tuples)."
+    out = TensorDict._new_unsafe({}, self._batch_size if batch_size is None else _as_size(batch_size), self._device)
+    for key, value in self._tensordict.items():
+        rest = [other.get(key) for other in others]
+        if isinstance(value, TensorDict):
+            sub = value.named_apply(fn, *rest, nested_keys=nested_keys, batch_size=None if batch_size is None else out._batch_size, prefix=(*prefix, key))
+            if sub._tensordict: out._tensordict[key] = sub
+        else:
+            result = fn((*prefix, key) if nested_keys and prefix else key, value, *rest)
+            if result is not None: out.set(key, result)
+    return out
+
+@patch
+def auto_batch_size_(self: TensorDict, batch_dims: int | None = None) -> TensorDict:
+    "Set the batch size to the longest shape every entry starts with (at most `batch_dims` dims); returns `self`."
+    for value in self._tensordict.values():
+        if isinstance(value, TensorDict): value.auto_batch_size_(batch_dims)
+    common = _common_prefix([value.shape for value in self._tensordict.values()])
+    self.batch_size = common[:batch_dims] if batch_dims is not None else common
+    return self
+
+@patch
+def state_dict(self: TensorDict, destination: dict | None = None, prefix: str = "", keep_vars: bool = False) -> dict:
+    "The leaves as a flat `OrderedDict` keyed 'a.b.c' (as `nn.Module.state_dict`), with each TensorDict's batch size and device in `_metadata`."
+    from collections import OrderedDict
+    out = OrderedDict() if destination is None else destination
+    meta = getattr(out, "_metadata", None)
+    if meta is None: meta = out._metadata = OrderedDict()
+    meta[prefix[:-1]] = {"batch_size": self._batch_size, "device": self._device}
+    for key, value in self._tensordict.items():
+        if isinstance(value, TensorDict): value.state_dict(out, f"{prefix}{key}.", keep_vars)
+        else: out[f"{prefix}{key}"] = value if keep_vars else value.detach()
+    return out
+
+@patch
+def load_state_dict(self: TensorDict, state_dict: dict, strict: bool = True) -> TensorDict:
+    "Copy the leaves of a `state_dict` (flat 'a.b.c' keys) into `self`: in place where an entry exists, set otherwise; returns `self`."
+    keys = {".".join(_key_tuple(k)) for k in self.keys(True, True)}
+    if strict and set(state_dict) != keys:
+        raise KeyError(f"load_state_dict(strict=True): missing keys {sorted(keys - set(state_dict))}, unexpected keys {sorted(set(state_dict) - keys)}.")
+    for key, value in state_dict.items():
+        nested = tuple(key.split("."))
+        if nested in self or key in self: self.set_(nested if len(nested) > 1 else key, value)
+        else: self.set(nested if len(nested) > 1 else key, value)
+    return self
+
+@patch(cls_method=True)
+def fromkeys(cls: TensorDict, keys: Sequence[str | tuple], value: Any = 0) -> TensorDict:
+    "A TensorDict without batch dims holding `value` (a tensor) at each key (nested keys allowed)."
+    out = cls({}, [])
+    for key in keys: out.set(key, torch.as_tensor(value).clone() if not isinstance(value, torch.Tensor) else value.clone())
+    return out
+
+@patch(cls_method=True)
+def from_tuple(cls: TensorDict, obj: tuple, batch_size: Sequence[int] | None = None) -> TensorDict:
+    "A TensorDict with keys '0', '1', ... holding the items of the tuple `obj` (nested tuples become nested TensorDicts)."
+    conv = lambda x: cls.from_tuple(x) if isinstance(x, tuple) else x
+    out = cls({str(i): conv(x) for i, x in enumerate(obj)}, [])
+    return out if batch_size is None else out.auto_batch_size_() if batch_size == "auto" else out.__class__(out._tensordict, batch_size)
+
+@patch(cls_method=True)
+def from_schema(cls: TensorDict, schema: dict, batch_size: Sequence[int] = (), device: torch.device | str | None = None,
+                storage: str = "tensor", prefix: str | Path | None = None) -> TensorDict:
+    "A TensorDict of zeros from `{key: (feature_shape, dtype)}` (`storage='memmap'`: its leaves are files under `prefix`)."
+    bs = _as_size(batch_size)
+    out = cls({}, bs, device)
+    for key, (shape, dtype) in schema.items(): out.set(key, torch.zeros(*bs, *shape, dtype=dtype, device=device))
+    if storage == "memmap": return out.memmap_(prefix)
+    if storage != "tensor": raise ValueError(f"from_schema: storage must be 'tensor' or 'memmap', got {storage!r}.")
+    return out
+
+@patch
+def backward(self: TensorDict, grad: TensorDict | None = None, **kwargs) -> None:
+    "Backpropagate the sum of the scalar leaves (each weighted by the leaf of `grad` at its key, when given)."
+    total = sum((value * grad.get(key) if grad is not None else value).sum() for key, value in self.items(True, True))
+    total.backward(**kwargs)
+
+@patch
+def cat_tensors(self: TensorDict, *keys: str | tuple, out_key: str | tuple, dim: int = 0, keep_entries: bool = False) -> TensorDict:
+    "The entries `keys` concatenated along feature dim `dim` (counted after the batch dims) into `out_key`; returns `self`."
+    values = [self.get(key) for key in keys]
+    d = dim if dim < 0 else self.batch_dims + dim
+    if not keep_entries:
+        for key in keys: del self[key]
+    return self.set(out_key, torch.cat(values, d))
+
+@patch
+def stack_tensors(self: TensorDict, *keys: str | tuple, out_key: str | tuple, dim: int = 0, keep_entries: bool = False) -> TensorDict:
+    "The entries `keys` stacked along a new feature dim `dim` (counted after the batch dims) into `out_key`; returns `self`."
+    values = [self.get(key) for key in keys]
+    d = dim if dim < 0 else self.batch_dims + dim
+    if not keep_entries:
+        for key in keys: del self[key]
+    return self.set(out_key, torch.stack(values, d))
+
+TensorDict.save = TensorDict.memmap  # tensordict's other name for `memmap`
 
 # %% ../../nbs/11_data.tensordict.ipynb #d0ef2832
 @patch

@@ -17,7 +17,7 @@ __all__ = ['EnvBase', 'check_env_specs']
 def _full_spec(name: str, attr: str) -> property:
     "A checked `Composite` attribute `attr` for the `name` entries (its shape must be the env's batch size)."
     def get(self) -> Composite: return self._specs[name]
-    def set(self, spec: Composite): self._specs[name] = self._checked(attr, spec)
+    def set(self, spec: Composite): self._set_spec(name, self._checked(attr, spec))
     return property(get, set, doc=f"The `Composite` spec of every {name} entry, shape `batch_size`.")
 
 def _leaf_spec(name: str, key: str) -> property:
@@ -29,11 +29,18 @@ def _leaf_spec(name: str, key: str) -> property:
         if not isinstance(spec, Composite) and spec.shape[:len(bs)] != bs:
             raise ValueError(f"{type(self).__name__}.{attr} has shape {tuple(spec.shape)}, which must start with the env's batch_size {tuple(bs)}: "
                              f"give it shape ({', '.join(map(str, (*bs, '*event')))}), e.g. spec.expand({', '.join(map(str, (*bs, *spec.shape)))})")
-        self._specs[name] = self._checked(attr, spec if isinstance(spec, Composite) else Composite({key: spec}, shape=bs))
+        self._set_spec(name, self._checked(attr, spec if isinstance(spec, Composite) else Composite({key: spec}, shape=bs)))
     return property(get, set, doc=f"The spec of `\"{key}\"`, shaped `(*batch_size, *event)`.")
 
+class _LockSpecsAfterInit(type):
+    "The metaclass of `EnvBase`: when the outermost `__init__` of an env returns, its specs are locked."
+    def __call__(cls, *args, **kwargs):
+        env = super().__call__(*args, **kwargs)
+        env._lock_specs()
+        return env
+
 # %% ../../nbs/21_envs.common.ipynb #270031f5
-class EnvBase:
+class EnvBase(metaclass=_LockSpecsAfterInit):
     "An environment that reads and writes TensorDicts; subclasses implement `_reset`, `_step` and `_set_seed`."
     check_actions: bool = True  # `step` raises on a NaN, out-of-range or not-one-hot action; set False on an env to skip the check
     _checks_action_values: bool = True  # False in wrappers whose inner env checks the values it is finally given (TransformedEnv)
@@ -60,6 +67,16 @@ class EnvBase:
                              f"build it as Composite(..., shape={tuple(self.batch_size)}) with entries shaped ({', '.join(map(str, (*self.batch_size, '*event')))})")
         if name.endswith("done_spec") and "done" not in spec: raise KeyError(f"{type(self).__name__}.{name} needs a 'done' entry, received keys {spec.keys()}")
         return spec
+
+    def _lock_specs(self):
+        "Lock every spec `Composite` (no entry can be added, replaced or removed) from now on, and each spec set later."
+        self._specs_locked = True
+        for spec in self._specs.values(): spec.lock_()
+
+    def _set_spec(self, name: str, spec: Composite):
+        "Make `spec` the `name` specs, locked if the env is built."
+        if getattr(self, "_specs_locked", False): spec.lock_()
+        self._specs[name] = spec
 
     def __repr__(self) -> str: return f"{type(self).__name__}(batch_size={tuple(self.batch_size)}, device={self.device})"
     def _reset(self, td: TensorDict | None) -> TensorDict: raise NotImplementedError(f"{type(self).__name__} must implement _reset(td)")

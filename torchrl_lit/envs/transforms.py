@@ -601,7 +601,7 @@ def _leaves(t: Transform) -> list:
     return [leaf for s in t.transforms for leaf in _leaves(s)] if isinstance(t, Compose) else [t]
 
 def _spec_walk(base: EnvBase, *transforms: Transform) -> dict:
-    "The base env's specs through each transform's spec hooks; raises if a transform reads a key no spec holds."
+    "The base env's specs through each transform's spec hooks, locked as an env's specs are; raises if a transform reads a key no spec holds."
     specs = {name: spec.clone() for name, spec in base._specs.items()}
     for t in [leaf for t in transforms for leaf in _leaves(t)]:
         missing = [k for k in t.in_keys if not any(k in specs[n] for n in ("observation", "reward", "done"))]
@@ -613,6 +613,7 @@ def _spec_walk(base: EnvBase, *transforms: Transform) -> dict:
         specs["reward"] = t.transform_reward_spec(specs["reward"])
         specs["done"] = t.transform_done_spec(specs["done"])
         specs["action"] = t.transform_action_spec(specs["action"])
+    for spec in specs.values(): spec.lock_()
     return specs
 
 def _derived_spec(attr: str, name: str, leaf: str | None = None) -> property:

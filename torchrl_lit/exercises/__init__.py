@@ -366,7 +366,7 @@ def check_sequence_priority(answer) -> bool:
     with torch.random.fork_rng():
         torch.manual_seed(0)
         index, info = sampler.sample(list(range(4)), 2000)
-    expected = (float(leaves[1] / leaves.sum()), float(info["_weight"][index == 1][0]))
+    expected = (float(leaves[1] / leaves.sum()), float(info["priority_weight"][index == 1][0]))
     got = tuple(float(x) for x in answer)
     if (why := difference(expected, got, atol=1e-3, rtol=1e-3)) is None: return True
     print(f"your pair {got}: {why}. Reduce each row's steps first, then P(i) = p_i^alpha / sum_k p_k^alpha "
@@ -1597,7 +1597,7 @@ def check_atom_spacing(answer) -> bool:
 
 # %% ../../nbs/71_algorithms.rainbow.ipynb #b35e2908
 def _rainbow_exercise_weights(priorities, alpha, beta):
-    "The `_weight` a `PrioritizedSampler` holding these priorities gives each row (read from many samples)."
+    "The importance weight a `PrioritizedSampler` holding these priorities gives each row (read from many samples)."
     from torchrl_lit.data.replay_buffers import PrioritizedSampler
     N = len(priorities)
     sampler = PrioritizedSampler(N, alpha, beta, eps=0.0)
@@ -1607,7 +1607,7 @@ def _rainbow_exercise_weights(priorities, alpha, beta):
         torch.manual_seed(0)
         index, info = sampler.sample(list(range(N)), 20_000)  # every row is drawn: priorities stay within a factor 4
     weights = torch.zeros(N)
-    weights[index] = info["_weight"]
+    weights[index] = info["priority_weight"]
     return weights
 
 @exercise("rainbow.is_weights", chapter="71_algorithms.rainbow",

@@ -115,14 +115,20 @@ def _bootstrap_inputs(tensordict: TensorDict, gamma: float, who: str) -> tuple[t
     return reward, terminated, gamma if steps is None else gamma ** steps
 
 # %% ../../nbs/51_objectives.common.ipynb #7374667b
+def _importance_weight(tensordict: TensorDict) -> tuple[str, torch.Tensor | None]:
+    "The key and the importance weights of a prioritized batch: `\"priority_weight\"` (TorchRL 0.14's key), else `\"_weight\"` (early TorchRL's); None if neither."
+    for key in ("priority_weight", "_weight"):
+        if (weight := tensordict.get(key, None)) is not None: return key, weight
+    return "priority_weight", None
+
 def _weighted_mean(loss: torch.Tensor, # [*B]: the per-sample loss
-                   tensordict: TensorDict, # the batch; a prioritized one holds importance weights at "_weight"
+                   tensordict: TensorDict, # the batch; a prioritized one holds importance weights at "priority_weight"
                    who: str) -> torch.Tensor:
-    "The batch mean of `loss`, or its importance-weighted mean `sum(w * loss) / sum(w)` when the batch holds `\"_weight\"`."
-    weight = tensordict.get("_weight", None)
+    "The batch mean of `loss`, or its importance-weighted mean `sum(w * loss) / sum(w)` when the batch holds `\"priority_weight\"`."
+    key, weight = _importance_weight(tensordict)
     if weight is None: return loss.mean()
     if weight.shape != loss.shape:
-        raise ValueError(f"{who}: '_weight' has shape {tuple(weight.shape)} but the per-sample loss has {tuple(loss.shape)}: "
+        raise ValueError(f"{who}: {key!r} has shape {tuple(weight.shape)} but the per-sample loss has {tuple(loss.shape)}: "
                          "the importance weights come from PrioritizedSampler, one per sampled transition")
     return (loss * weight).sum() / weight.sum()
 

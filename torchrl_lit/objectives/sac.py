@@ -12,7 +12,7 @@ from torch.func import functional_call
 from ..data.tensordict import TensorDict
 from ..data.specs import TensorSpec, Composite
 from ..data.tensordict_module import TensorDictModuleBase
-from .common import LossModule, distance_loss, _entry
+from .common import LossModule, distance_loss, _entry, _importance_weight
 from .value import td0_return_estimate
 
 # %% auto #0
@@ -141,9 +141,9 @@ def _batch(self: SACLoss, tensordict: TensorDict) -> tuple:
     if terminated.dtype != torch.bool: raise TypeError(f"{who}: ('next', 'terminated') must be bool, received {terminated.dtype}; pass .bool()")
     steps = tensordict.get(("next", "steps_to_next_obs"), None)  # MultiStep: the bootstrap state is n steps away
     discount = self.gamma if steps is None else self.gamma ** steps.to(reward.dtype)
-    weight = tensordict.get("_weight", None)
+    key, weight = _importance_weight(tensordict)
     if weight is not None and list(weight.shape) != bs:
-        raise ValueError(f"{who}: '_weight' has shape {list(weight.shape)}, expected the batch size {bs} (one importance weight per sample)")
+        raise ValueError(f"{who}: {key!r} has shape {list(weight.shape)}, expected the batch size {bs} (one importance weight per sample)")
     return reward, terminated, discount, weight
 
 # %% ../../nbs/54_objectives.sac.ipynb #a4131d3b

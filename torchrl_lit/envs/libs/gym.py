@@ -183,23 +183,36 @@ def _arrays(self: GymWrapper, max_steps: int, td: TensorDict) -> list[np.ndarray
 
 def _loop(self: GymWrapper, act: Callable, obs: np.ndarray, nxt: np.ndarray, rew: np.ndarray, term: np.ndarray, trunc: np.ndarray, break_when_any_done: bool) -> int:
     "Step the gymnasium env with `act(t)`, writing step t into row t of the arrays (`obs[t + 1]`: the next root, a reset one after a done); returns T."
-    step, reset, bcast = self._env.step, self._env.reset, (-1, *[1] * (obs.ndim - 2))
     vec = self._env
-    sub_envs = vec.envs if type(vec) is SyncVectorEnv and hasattr(vec, "_autoreset_envs") else None  # its copies, reset one by one below
+    if type(vec) is SyncVectorEnv and isinstance(vec.single_action_space, (spaces.Discrete, spaces.Box)) and not np.any(getattr(vec, "_autoreset_envs", True)):
+        return self._loop_copies(act, obs, nxt, rew, term, trunc, break_when_any_done)
+    step, reset, bcast = vec.step, vec.reset, (-1, *[1] * (obs.ndim - 2))
     for t in range(len(nxt)):
         o, rew[t], te, tr, _ = step(act(t))
         nxt[t], term[t], trunc[t] = o, te, tr
         if self.vectorized and (done := te | tr).any():
             if break_when_any_done: return t + 1
-            if sub_envs is None: o = np.where(done.reshape(bcast), reset(options={"reset_mask": done})[0], o)  # (N, *obs)
-            else:  # what reset(options={"reset_mask": done}) does, without merging infos and copying all N observations
-                o = o.copy()
-                for i in np.flatnonzero(done): o[i] = sub_envs[i].reset()[0]
-                vec._autoreset_envs[done] = False  # the flag the vector env's own reset clears (its step asserts it)
+            o = np.where(done.reshape(bcast), reset(options={"reset_mask": done})[0], o)  # (N, *obs)
         elif not self.vectorized and (te or tr):
             if break_when_any_done: return t + 1
             o = reset()[0]
         obs[t + 1] = o
+    return len(nxt)
+
+def _loop_copies(self: GymWrapper, act: Callable, obs: np.ndarray, nxt: np.ndarray, rew: np.ndarray, term: np.ndarray, trunc: np.ndarray, break_when_any_done: bool) -> int:
+    "`_loop` on a `SyncVectorEnv`'s copies: each steps as in the vector env's own `step`, its answer goes straight into row t, and a finished copy is reset at once."
+    vec = self._env
+    steps, resets = [env.step for env in vec.envs], [env.reset for env in vec.envs]
+    for t in range(len(nxt)):
+        o, rew[t], te, tr, _ = zip(*[step(a) for step, a in zip(steps, act(t))])  # N answers, regrouped by field
+        nxt[t], term[t], trunc[t] = o, te, tr
+        obs[t + 1] = nxt[t]
+        if True in te or True in tr:
+            done = term[t] | trunc[t]  # (N,)
+            if break_when_any_done:
+                vec._autoreset_envs = done  # as the vector env's own step leaves it: these copies must be reset before they step again
+                return t + 1
+            for i in np.flatnonzero(done): obs[t + 1, i] = resets[i]()[0]
     return len(nxt)
 
 def _as_tensordict(self: GymWrapper, arrays: list[np.ndarray], T: int, td: TensorDict, root: dict, nxt: dict) -> TensorDict:
@@ -238,7 +251,13 @@ def _stacked(steps: list[dict], bs: torch.Size, where: str) -> dict:
         if step.keys() != keys:
             raise KeyError(f"the policy wrote the {where} keys {sorted(keys)} at step 0 but {sorted(step.keys())} at step {t}: "
                            "a rollout stacks its steps, so the policy must write the same keys at every step")
-    return torch.stack([TensorDict._new_unsafe(s, bs) for s in steps], len(bs))._tensordict
+    out = {}
+    for key in keys:  # one torch.stack per entry (a TensorDict per step and a stack of those would cost a microsecond more per step)
+        try: out[key] = torch.stack([step[key] for step in steps], len(bs))
+        except RuntimeError as exc:
+            raise ValueError(f"the policy wrote the {where} entry {key!r} with different shapes at different steps ({exc}); "
+                             "a rollout stacks its steps, so each entry must keep its shape") from None
+    return out
 
 def _rollout_policy(self: GymWrapper, max_steps: int, policy: Callable, break_when_any_done: bool, td: TensorDict) -> TensorDict:
     "`EnvBase.rollout` with any policy: it reads zero-copy views of the root array; what it writes is stacked once at the end."
@@ -283,5 +302,5 @@ def _rollout_gym(self: GymWrapper, max_steps: int, policy: Callable, break_when_
         return self._rollout_random(max_steps, break_when_any_done, td)
     return self._rollout_policy(max_steps, policy, break_when_any_done, td)
 
-GymWrapper._fast_ok, GymWrapper._arrays, GymWrapper._loop, GymWrapper._as_tensordict = _fast_ok, _arrays, _loop, _as_tensordict
+GymWrapper._fast_ok, GymWrapper._arrays, GymWrapper._loop, GymWrapper._loop_copies, GymWrapper._as_tensordict = _fast_ok, _arrays, _loop, _loop_copies, _as_tensordict
 GymWrapper._rollout_random, GymWrapper._rollout_policy, GymWrapper._rollout = _rollout_random, _rollout_policy, _rollout_gym
