@@ -145,3 +145,84 @@ def test_torchrl_lit_train_dreamer(venv_bin, tmp_path, clean_env):
                          capture_output=True, text=True, cwd=tmp_path, env=clean_env)
     assert res.returncode == 0, res.stderr
     assert (tmp_path / "run" / "metrics.csv").exists() and (tmp_path / "run" / "checkpoint" / "trainer.pt").exists()
+
+
+def _pixel_cfg(**overrides):
+    from torchrl_lit.algorithms.dreamer import DreamerConfig
+    tiny = dict(total_frames=120, init_random_frames=40, frames_per_batch=10, optim_steps_per_batch=2, batch_size=4, batch_length=16,
+                imagination_horizon=3, state_dim=4, rnn_hidden_dim=8, hidden_dim=16, conv_channels=4, eval_interval=120, eval_episodes=1,
+                eval_max_steps=10, log_interval=30)
+    return DreamerConfig.from_preset("dreamer.cartpole-balance-pixels", **{**tiny, **overrides})
+
+
+def test_pixel_env_renders_uint8_frames_and_the_policy_sees_centred_floats():
+    from torchrl_lit.algorithms.dreamer import _make_env
+    env = _make_env(_pixel_cfg())
+    base = env.base_env.observation_spec["pixels"]
+    assert (base.shape, base.dtype) == ((64, 64, 3), torch.uint8) and list(env.base_env.observation_spec.keys()) == ["pixels"]
+    assert env.base_env.frame_skip == 2
+    spec = env.observation_spec["pixels"]
+    assert (spec.shape, spec.dtype) == ((3, 64, 64), torch.float32)
+    check_env_specs(env)
+    td = env.rollout(3)
+    assert td["pixels"].shape == (3, 3, 64, 64) and -0.5 <= td["pixels"].min() and td["pixels"].max() <= 0.5
+    assert td["is_init"].squeeze(-1).tolist() == [True, False, False]
+    env.close()
+
+
+def test_the_buffer_stores_uint8_frames_and_gives_back_the_same_floats():
+    from torchrl_lit.algorithms.dreamer import _PixelsAsUint8
+    u = torch.randint(0, 256, (6, 3, 64, 64), dtype=torch.uint8)
+    x = u.float().div(255) * 1.0 + (-0.5)  # what ToTensorImage and ObservationNorm(loc=-0.5) make of a frame
+    td = TensorDict({"pixels": x, "next": TensorDict({"pixels": x.clone(), "reward": torch.zeros(6, 1)}, [6])}, [6])
+    stored = _PixelsAsUint8().inv(td)
+    assert torch.equal(stored["pixels"], u) and torch.equal(stored["next", "pixels"], u) and td["pixels"].dtype == torch.float32
+    assert torch.equal(_PixelsAsUint8()(stored)["next", "pixels"], x)
+
+
+def test_config_refuses_pixels_for_a_gymnasium_task():
+    from torchrl_lit.algorithms.dreamer import DreamerConfig
+    with pytest.raises(ValueError, match="from_pixels=True renders dm_control tasks"):
+        DreamerConfig(env_name="Pendulum-v1", action_repeat=1, from_pixels=True)
+    assert DreamerConfig().from_pixels is False  # the state road is the default
+
+
+def test_a_hundred_agent_steps_from_pixels_train_and_lower_the_model_loss(tmp_path):
+    from torchrl_lit.algorithms.dreamer import train
+    from torchrl_lit.trainers import read_metrics
+    result = train(_pixel_cfg(), tmp_path / "run", progress=False)
+    m = read_metrics(result.metrics)
+    assert result.frames == 120 and m["optim_steps"][-1] == 2 * 9 and result.final_eval_return is not None
+    reco = [v for v in m["loss_model_reco"] if v == v]  # rows logged every 30 agent steps; those before the first update are NaN
+    assert len(reco) >= 2 and reco[-1] < reco[0], reco
+    assert all(torch.isfinite(torch.tensor(m[k][-1])) for k in ("loss_model_kl", "loss_actor", "loss_value"))
+    assert (tmp_path / "run" / "checkpoint" / "replay_buffer").is_dir()
+
+
+def test_plot_reconstructions_draws_three_rows(tmp_path):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from torchrl_lit.algorithms.dreamer import _make_env, make_dreamer_models, plot_reconstructions
+    from torchrl_lit.envs import RandomPolicy
+    cfg = _pixel_cfg()
+    env = _make_env(cfg)
+    torch.manual_seed(0)
+    wm = make_dreamer_models(cfg, env)[0]
+    episode = env.rollout(8, RandomPolicy(env.action_spec))
+    fig = plot_reconstructions(wm, episode, env.action_spec, context=3, num_frames=6)
+    assert len(fig.axes) == 3 * 6 and sum(len(ax.images) for ax in fig.axes) == 6 + 6 + 3
+    plt.close(fig)
+    with pytest.raises(ValueError, match="need 0 < context < num_frames"): plot_reconstructions(wm, episode, env.action_spec, 6, 6)
+    env.close()
+
+
+def test_torchrl_lit_train_dreamer_pixels_preset(venv_bin, tmp_path, clean_env):
+    tiny = ["--total_frames=40", "--init_random_frames=30", "--optim_steps_per_batch=1", "--batch_size=2", "--batch_length=8",
+            "--imagination_horizon=2", "--state_dim=4", "--rnn_hidden_dim=8", "--hidden_dim=8", "--conv_channels=2",
+            "--eval_interval=40", "--eval_episodes=1", "--eval_max_steps=5"]
+    res = subprocess.run([str(venv_bin / "torchrl-lit"), "train", "dreamer", "--preset", "cartpole-balance-pixels", "--no-progress",
+                          "--run-dir", "run", *tiny], capture_output=True, text=True, cwd=tmp_path, env=clean_env)
+    assert res.returncode == 0, res.stderr
+    assert '"from_pixels": true' in (tmp_path / "run" / "config.json").read_text()
+    assert (tmp_path / "run" / "checkpoint" / "trainer.pt").exists()

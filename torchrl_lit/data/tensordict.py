@@ -1373,23 +1373,23 @@ def backward(self: TensorDict, grad: TensorDict | None = None, **kwargs) -> None
     total = sum((value * grad.get(key) if grad is not None else value).sum() for key, value in self.items(True, True))
     total.backward(**kwargs)
 
+def _join_entries(td: TensorDict, join: Callable, keys: tuple, out_key: str | tuple, dim: int, keep_entries: bool) -> TensorDict:
+    "Write `join(entries, d)` at `out_key`, `d` being feature dim `dim` counted after the batch dims; drop the entries unless `keep_entries`."
+    values = [td.get(key) for key in keys]
+    d = dim if dim < 0 else td.batch_dims + dim
+    if not keep_entries:
+        for key in keys: del td[key]
+    return td.set(out_key, join(values, d))
+
 @patch
 def cat_tensors(self: TensorDict, *keys: str | tuple, out_key: str | tuple, dim: int = 0, keep_entries: bool = False) -> TensorDict:
     "The entries `keys` concatenated along feature dim `dim` (counted after the batch dims) into `out_key`; returns `self`."
-    values = [self.get(key) for key in keys]
-    d = dim if dim < 0 else self.batch_dims + dim
-    if not keep_entries:
-        for key in keys: del self[key]
-    return self.set(out_key, torch.cat(values, d))
+    return _join_entries(self, torch.cat, keys, out_key, dim, keep_entries)
 
 @patch
 def stack_tensors(self: TensorDict, *keys: str | tuple, out_key: str | tuple, dim: int = 0, keep_entries: bool = False) -> TensorDict:
     "The entries `keys` stacked along a new feature dim `dim` (counted after the batch dims) into `out_key`; returns `self`."
-    values = [self.get(key) for key in keys]
-    d = dim if dim < 0 else self.batch_dims + dim
-    if not keep_entries:
-        for key in keys: del self[key]
-    return self.set(out_key, torch.stack(values, d))
+    return _join_entries(self, torch.stack, keys, out_key, dim, keep_entries)
 
 TensorDict.save = TensorDict.memmap  # tensordict's other name for `memmap`
 

@@ -245,10 +245,11 @@ def make_world_model(obs_dim: int | None, # F, the size of a state-vector observ
                      embedding_dim: int = 200, # E, the state-vector encoder's output (pixels: 1024, fixed)
                      continue_head: bool = True, # predict episode ends (False: a task whose episodes only time out)
                      obs_key: str = "observation", # the observation entry
+                     channels: int = 32, # pixels only: the first conv's channels (`ObsEncoder`, `ObsDecoder`; 32 in the papers)
                     ) -> WorldModel:
     "Dreamer's world model for state vectors (MLP encoder and decoder) or 64 x 64 pixels (ObsEncoder, ObsDecoder)."
     latent = state_dim + rnn_hidden_dim
-    if obs_dim is None: encoder, decoder = ObsEncoder(), ObsDecoder(latent)
+    if obs_dim is None: encoder, decoder = ObsEncoder(channels), ObsDecoder(latent, channels)
     else:
         encoder = MLP(obs_dim, embedding_dim, depth=2, num_cells=hidden_dim, activation_class=nn.ELU, activate_last_layer=True)
         decoder = LatentMLP(obs_dim, latent, num_cells=hidden_dim)
