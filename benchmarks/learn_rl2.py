@@ -12,7 +12,8 @@ Each seed trains the preset with `torchrl_lit.algorithms.rl2` (one torch thread)
 every seed and every baseline). The script reports the mean trial return with its standard error, the wall-clock
 seconds (with and without the evaluations), the evaluation curve over training, and the adaptation curve: the mean
 return of the k-th episode of a trial. For bandits the classic strategies (`BanditBaseline`) play the same 1,000
-trials; for MDPs a uniformly random policy does. Results go to `benchmarks/results/learn_rl2_<preset>.txt`.
+trials; for MDPs the planning strategies of `MDPBaseline` do, with the tasks' reward prior and with one of mean 0
+(the `-prior0` rows, as in the reproduction's tables). Results go to `benchmarks/results/learn_rl2_<preset>.txt`.
 
 With `--time-updates` it trains nothing: for each preset it times, on one thread, the collection of a batch and one
 update on it (recurrent GAE and the optimisation steps of the batch) with the LSTM's fused sequence path against the
@@ -29,8 +30,7 @@ from pathlib import Path
 
 import torch
 
-from torchrl_lit.algorithms.rl2 import RL2Config, make_rl2_trainer, make_rl2_env, evaluate_trials, BanditBaseline, TrialEvaluator, SharedTrunkPPOLoss
-from torchrl_lit.envs import RandomPolicy
+from torchrl_lit.algorithms.rl2 import RL2Config, make_rl2_trainer, make_rl2_env, evaluate_trials, BanditBaseline, MDPBaseline, TrialEvaluator, SharedTrunkPPOLoss
 from torchrl_lit.modules import ActorValueOperator
 from torchrl_lit.modules.models import LSTMNet
 from torchrl_lit.objectives.ppo import ClipPPOLoss
@@ -60,10 +60,14 @@ def train_seed(cfg: RL2Config, run_dir: Path) -> dict:
 
 
 def baselines(cfg: RL2Config, seed: int) -> dict:
-    "Per-episode returns `[trials, n]` of the classic strategies (bandits) or a random policy (MDPs) on the held-out trials."
+    "Per-episode returns `[trials, n]` of the classic strategies (bandits) or the planning ones (MDPs, both reward priors) on the held-out trials."
     env = make_rl2_env(cfg, cfg.eval_trials)
     torch.manual_seed(0)  # the strategies' own draws: never the tasks' seed, or random tie-breaking would copy the arm means
-    if cfg.env_name != "bandit": return {"random": evaluate_trials(env, RandomPolicy(env.action_spec), seed)}
+    if cfg.env_name != "bandit":
+        players = {name: dict(strategy=name) for name in MDPBaseline.strategies}
+        players |= {f"{name}-prior0": dict(strategy=name, reward_prior_mean=0.) for name in ("greedy", "epsilon-greedy", "psrl")}
+        sizes = dict(num_states=cfg.num_states, num_actions=cfg.num_actions, episode_length=cfg.episode_length)
+        return {name: evaluate_trials(env, MDPBaseline(**sizes, **kw), seed) for name, kw in players.items()}
     players = {name: dict(strategy=name) for name in BanditBaseline.strategies} | {"ucb1-c0.1": dict(strategy="ucb1", c=0.1)}
     return {name: evaluate_trials(env, BanditBaseline(num_arms=cfg.num_arms, **kw), seed) for name, kw in players.items()}
 

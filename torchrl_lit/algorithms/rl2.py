@@ -25,7 +25,7 @@ from ..trainers import (Trainer, TrainerHookBase, Evaluator, RunResult, LogEpiso
 
 # %% auto #0
 __all__ = ['RL2Config', 'make_rl2_env', 'make_rl2_models', 'RecurrentGAE', 'TrialMinibatches', 'SharedTrunkPPOLoss',
-           'evaluate_trials', 'BanditBaseline', 'TrialEvaluator', 'make_rl2_trainer', 'train']
+           'evaluate_trials', 'BanditBaseline', 'MDPBaseline', 'TrialEvaluator', 'make_rl2_trainer', 'train']
 
 # %% ../../nbs/77_algorithms.rl2.ipynb #2978adaa
 @dataclass
@@ -246,6 +246,88 @@ class BanditBaseline(nn.Module):
         self.wins = torch.where(fresh, 0., self.wins + prev_action * prev_reward)
         choice = self._scores(self.pulls.sum(-1)).argmax(-1)
         return td.set("action", torch.nn.functional.one_hot(choice, k))
+
+# %% ../../nbs/77_algorithms.rl2.ipynb #eee0b785
+class MDPBaseline(nn.Module):
+    "A model-based strategy for tabular MDPs as a policy on the RL² observation: it keeps the posterior of what it has seen, plans on it by value iteration, and forgets at `\"is_init\"`."
+    strategies = ("random", "greedy", "epsilon-greedy", "psrl")
+    def __init__(self,
+                 strategy: str, # one of `MDPBaseline.strategies`
+                 num_states: int, # |S|
+                 num_actions: int, # |A|
+                 episode_length: int, # H: the planning horizon of an episode
+                 epsilon: float = 0.1, # the exploration rate of "epsilon-greedy"
+                 reward_prior_mean: float = 1.0, # μ_0 of the prior N(μ_0, 1) on each R(s, a) (1: the task family's own)
+                ):
+        super().__init__()
+        if strategy not in self.strategies: raise ValueError(f"unknown strategy {strategy!r}; choose one of {', '.join(self.strategies)}")
+        self.strategy, self.S, self.A, self.H = strategy, num_states, num_actions, episode_length
+        self.epsilon, self.reward_prior_mean = epsilon, reward_prior_mean
+        self.visits = self.reward_sum = self.moves = self.plan = self.prev_state = self.step_in_episode = None
+
+    def _forget(self, fresh: torch.Tensor): # [N] bool: the sub-envs that start a new MDP
+        "Empty statistics where `fresh` (everywhere on the first call, or when the number of sub-envs changes)."
+        N, S, A = fresh.shape[0], self.S, self.A
+        if self.visits is None or self.visits.shape[0] != N:
+            self.visits, self.reward_sum = torch.zeros(N, S, A), torch.zeros(N, S, A)  # n(s, a), sum of r
+            self.moves, self.plan = torch.zeros(N, S, A, S), torch.zeros(N, self.H, S, A)  # N(s, a, s'), PSRL's Q
+            self.prev_state, self.step_in_episode = torch.zeros(N, dtype=torch.long), torch.zeros(N, dtype=torch.long)
+        keep = (~fresh).float()
+        self.visits, self.reward_sum = self.visits * keep.view(N, 1, 1), self.reward_sum * keep.view(N, 1, 1)
+        self.moves = self.moves * keep.view(N, 1, 1, 1)
+
+    def q_values(self, reward: torch.Tensor, # R [N, S, A]
+                 transition: torch.Tensor, # P [N, S, A, S']
+                ) -> torch.Tensor: # [N, H, S, A]: entry k is Q with H - k steps left
+        "Finite-horizon value iteration on the model `(reward, transition)`: Q_h = R + P V_{h-1}, V_h = max_a Q_h, V_0 = 0."
+        value, qs = torch.zeros(reward.shape[:2]), []
+        for _ in range(self.H):
+            q = reward + torch.einsum("nsat,nt->nsa", transition, value)
+            qs.append(q)
+            value = q.max(-1).values
+        return torch.stack(qs[::-1], 1)
+
+    def posterior_mean(self) -> tuple[torch.Tensor, torch.Tensor]:
+        "(R̂ [N, S, A], P̂ [N, S, A, S']): the posterior means given the counts."
+        return ((self.reward_prior_mean + self.reward_sum) / (1 + self.visits),
+                (1 + self.moves) / (self.S + self.moves.sum(-1, keepdim=True)))
+
+    def posterior_sample(self) -> tuple[torch.Tensor, torch.Tensor]:
+        "One MDP drawn from the posterior: R ~ N(R̂, 1 / (1 + n)), each row of P ~ Dirichlet(1 + counts)."
+        mean, _ = self.posterior_mean()
+        return mean + torch.randn(mean.shape) / (1 + self.visits).sqrt(), torch.distributions.Dirichlet(1 + self.moves).sample()
+
+
+# %% ../../nbs/77_algorithms.rl2.ipynb #9c0477c3
+@patch
+@torch.no_grad()
+def forward(self: MDPBaseline, td: TensorDict) -> TensorDict:
+    "Count the previous step, then act: writes a one-hot `\"action\"` `[N, A]`."
+    obs, S, A = td.get("observation"), self.S, self.A  # [N, S + A + 2]: onehot(s_t), onehot(a_{t-1}), r_{t-1}, d_{t-1}
+    if obs.shape[-1] != S + A + 2:
+        raise ValueError(f"MDPBaseline(num_states={S}, num_actions={A}) reads observations of size {S + A + 2}, received shape {tuple(obs.shape)}")
+    state, prev_action, prev_reward = obs[:, :S].argmax(-1), obs[:, S:S + A], obs[:, S + A]
+    fresh, new_episode = td.get("is_init").squeeze(-1), obs[:, S + A + 1] > 0  # a new MDP; the last step ended an episode
+    self._forget(fresh)
+    n, s, a = torch.arange(obs.shape[0]), self.prev_state, prev_action.argmax(-1)
+    took = (prev_action.sum(-1) > 0) & ~fresh  # no previous action at a trial's first step
+    self.visits[n, s, a] += took.float()
+    self.reward_sum[n, s, a] += took * prev_reward
+    self.moves[n, s, a, state] += (took & ~new_episode).float()
+    start = fresh | new_episode
+    self.step_in_episode = torch.where(start, 0, self.step_in_episode + 1).clamp_max(self.H - 1)
+    self.prev_state = state
+    if self.strategy == "random": choice = torch.randint(A, (obs.shape[0],))
+    else:
+        if self.strategy == "psrl":  # a fresh draw at each episode's start, followed for the whole episode
+            if start.any(): self.plan = torch.where(start.view(-1, 1, 1, 1), self.q_values(*self.posterior_sample()), self.plan)
+            q = self.plan[n, self.step_in_episode, state]  # [N, A]
+        else: q = self.q_values(*self.posterior_mean())[n, self.step_in_episode, state]
+        choice = (q + torch.rand(q.shape) * 1e-6).argmax(-1)  # random tie-breaking
+        if self.strategy == "epsilon-greedy":
+            choice = torch.where(torch.rand(choice.shape) < self.epsilon, torch.randint(A, choice.shape), choice)
+    return td.set("action", torch.nn.functional.one_hot(choice, A))
+
 
 # %% ../../nbs/77_algorithms.rl2.ipynb #4b78ecfe
 class TrialEvaluator(Evaluator):
